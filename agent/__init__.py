@@ -1,0 +1,106 @@
+"""revgate's domain: policy, approvals, execution, audit. Never imports Slack.
+
+The names below are the public API; everything else is an implementation detail.
+"""
+
+from agent.approvals import ApprovalService
+from agent.audit import AuditEvent, AuditLog
+from agent.errors import (
+    AgentError,
+    ApprovalAlreadyResolvedError,
+    ApprovalError,
+    ApprovalNotFoundError,
+    AuditChainError,
+    CRMAuthError,
+    CRMConflictError,
+    CRMError,
+    CRMNotFoundError,
+    CRMRateLimitedError,
+    ExecutionError,
+    NotAnApproverError,
+    PolicyDeniedError,
+    PolicyError,
+    PolicyFileError,
+    PostConditionError,
+    SettingsError,
+    StaleRecordError,
+    UndoNotAllowedError,
+    ValidationFailedError,
+)
+from agent.executor import Executor
+from agent.models import (
+    ActionFacts,
+    ActionKind,
+    Approval,
+    ApprovalStatus,
+    Approved,
+    Decision,
+    ExecutionResult,
+    FieldChange,
+    MergePlan,
+    Owner,
+    ProposedAction,
+    Record,
+    Rejected,
+    Target,
+    Verdict,
+)
+from agent.outbox import OutboxWorker
+from agent.policy import Policy, evaluate
+from agent.policy_file import check_policy_file, load_policy
+from agent.ports import ApproverDirectory, Clock, CRMClient, Notifier, SystemClock
+from agent.runner import Runner, RunReport
+
+__all__ = [
+    "ActionFacts",
+    "ActionKind",
+    "AgentError",
+    "Approval",
+    "ApprovalAlreadyResolvedError",
+    "ApprovalError",
+    "ApprovalNotFoundError",
+    "ApprovalService",
+    "ApprovalStatus",
+    "Approved",
+    "ApproverDirectory",
+    "AuditChainError",
+    "AuditEvent",
+    "AuditLog",
+    "CRMAuthError",
+    "CRMClient",
+    "CRMConflictError",
+    "CRMError",
+    "CRMNotFoundError",
+    "CRMRateLimitedError",
+    "Clock",
+    "Decision",
+    "ExecutionError",
+    "ExecutionResult",
+    "Executor",
+    "FieldChange",
+    "MergePlan",
+    "NotAnApproverError",
+    "Notifier",
+    "OutboxWorker",
+    "Owner",
+    "Policy",
+    "PolicyDeniedError",
+    "PolicyError",
+    "PolicyFileError",
+    "PostConditionError",
+    "ProposedAction",
+    "Record",
+    "Rejected",
+    "RunReport",
+    "Runner",
+    "SettingsError",
+    "StaleRecordError",
+    "SystemClock",
+    "Target",
+    "UndoNotAllowedError",
+    "ValidationFailedError",
+    "Verdict",
+    "check_policy_file",
+    "evaluate",
+    "load_policy",
+]

@@ -1,0 +1,420 @@
+"""The approval state machine; the only code that moves an approval.
+
+::
+
+    pending ─┬─► approved ─► executing ─┬─► executed ─► undone
+             ├─► rejected (reason)      ├─► failed (error)
+             ├─► expired                └─► superseded (record changed)
+             └─► superseded
+
+Every transition is one guarded ``UPDATE ... WHERE id = :id AND status IN (...)``.
+The first writer wins; a double click, a retry or a second replica finds 0 rows
+and gets ``ApprovalAlreadyResolvedError`` naming who got there first. Approving
+writes the outbox row in the same transaction, so an approval can never be
+lost between "approved" and "executed". The approval id is the idempotency key
+for the write that follows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from agent.audit import AuditLog
+from agent.errors import (
+    ApprovalAlreadyResolvedError,
+    ApprovalNotFoundError,
+    NotAnApproverError,
+    UndoNotAllowedError,
+)
+from agent.models import (
+    REVERSIBLE_KINDS,
+    Approval,
+    ApprovalStatus,
+    Approved,
+    Decision,
+    ProposedAction,
+    Rejected,
+    Verdict,
+)
+from agent.policy import Policy, approval_requirement, expiry_for, may_approve
+from agent.ports import ApproverDirectory, Clock, Notifier
+from agent.store.convert import approval_from_row, dedupe_hash
+from agent.store.database import Database
+from agent.store.rows import ApprovalRow, ApprovalVoteRow, OutboxRow
+
+OPEN_STATUSES: tuple[ApprovalStatus, ...] = ("pending", "approved", "executing")
+
+
+class ApprovalService:
+    """Creates approvals and moves them through their states."""
+
+    def __init__(
+        self,
+        database: Database,
+        *,
+        policy: Policy,
+        audit: AuditLog,
+        clock: Clock,
+        new_id: Callable[[], str],
+        directory: ApproverDirectory,
+        notifier: Notifier,
+    ) -> None:
+        self._db = database
+        self.policy = policy
+        self._audit = audit
+        self._clock = clock
+        self._new_id = new_id
+        self._directory = directory
+        self._notifier = notifier
+
+    # -- reading ---------------------------------------------------------------
+
+    def get(self, approval_id: str) -> Approval:
+        with self._db.transaction() as session:
+            return self._load(session, approval_id)
+
+    def recent(self, statuses: Iterable[str] | None = None, *, limit: int = 50) -> list[Approval]:
+        """Approvals, newest first, optionally only those in ``statuses``."""
+        with self._db.transaction() as session:
+            query = select(ApprovalRow).order_by(ApprovalRow.created_at.desc(), ApprovalRow.id).limit(limit)
+            if statuses is not None:
+                query = query.where(ApprovalRow.status.in_(list(statuses)))
+            rows = session.execute(query).scalars().all()
+            return [approval_from_row(row, self._votes(session, row.id)) for row in rows]
+
+    # -- creating --------------------------------------------------------------
+
+    def request(
+        self, action: ProposedAction, verdict: Verdict, *, run_id: str | None, requested_by: str
+    ) -> Approval | None:
+        """Queue a gated action for approval; ``None`` when the same change is already open."""
+        now = self._clock.now()
+        digest = dedupe_hash(action)
+        with self._db.transaction() as session:
+            open_same = session.execute(
+                select(ApprovalRow.id, ApprovalRow.dedupe_key).where(
+                    ApprovalRow.dedupe_hash == digest, ApprovalRow.status.in_(OPEN_STATUSES)
+                )
+            ).all()
+            if any(key == action.dedupe_key() for _, key in open_same):
+                return None
+            row = ApprovalRow(
+                id=self._new_id(),
+                run_id=run_id,
+                kind=action.kind,
+                object_type=action.object_type,
+                status="pending",
+                dedupe_key=action.dedupe_key(),
+                dedupe_hash=digest,
+                action=action.model_dump(mode="json"),
+                verdict=verdict.model_dump(mode="json"),
+                requested_by=requested_by,
+                created_at=now,
+                updated_at=now,
+                expires_at=now + expiry_for(self.policy, action.kind).after,
+            )
+            session.add(row)
+            session.flush()
+            self._audit.append(
+                session,
+                actor=requested_by,
+                event="approval_requested",
+                subject=row.id,
+                rule=verdict.rule,
+                payload={
+                    "action": row.action,
+                    "verdict": row.verdict,
+                    "expires_at": row.expires_at.isoformat(),
+                },
+            )
+            approval = approval_from_row(row)
+        self._notifier.approval_requested(approval)
+        return approval
+
+    def attach_message(self, approval_id: str, *, channel: str, ts: str) -> None:
+        """Remember where the approval's Slack card lives (for later updates)."""
+        with self._db.transaction() as session:
+            session.execute(
+                update(ApprovalRow)
+                .where(ApprovalRow.id == approval_id)
+                .values(slack_channel=channel, slack_ts=ts)
+            )
+
+    # -- deciding --------------------------------------------------------------
+
+    def decide(self, approval_id: str, decision: Decision) -> Approval:
+        if isinstance(decision, Approved):
+            return self.approve(approval_id, decision.user)
+        return self.reject(approval_id, decision.user, decision.reason)
+
+    def approve(self, approval_id: str, user: str) -> Approval:
+        """Record ``user``'s approval; with enough approvals, approve and queue execution.
+
+        Raises:
+            ApprovalNotFoundError: no such approval.
+            ApprovalAlreadyResolvedError: it is no longer pending (someone got there first).
+            NotAnApproverError: ``user`` may not approve it, or already did.
+        """
+        self._expire_if_due(approval_id)
+        now = self._clock.now()
+        with self._db.transaction() as session:
+            row = self._claim_pending(session, approval_id)
+            requirement = approval_requirement(self.policy, row_verdict(row).gates)
+            _check_requester(row, user, requester_may_approve=requirement.requester_may_approve)
+            if not may_approve(requirement, user, self._directory):
+                raise NotAnApproverError(f"{user} is not an approver for {_gates_text(row)}")
+            votes = self._votes(session, approval_id)
+            if user in votes:
+                raise NotAnApproverError(f"{user} has already approved {approval_id}")
+            session.add(ApprovalVoteRow(approval_id=approval_id, user_id=user, created_at=now))
+            votes = (*votes, user)
+            if len(votes) < requirement.min_approvals:
+                self._audit.append(
+                    session,
+                    actor=user,
+                    event="approval_vote",
+                    subject=approval_id,
+                    rule=row_verdict(row).rule,
+                    payload={"votes": list(votes), "needed": requirement.min_approvals},
+                )
+                approval = approval_from_row(row, votes)
+            else:
+                self._transition(
+                    session, approval_id, ("pending",), "approved", decided_by=user, decided_at=now
+                )
+                session.add(
+                    OutboxRow(
+                        id=self._new_id(),
+                        approval_id=approval_id,
+                        operation="execute",
+                        status="pending",
+                        attempts=0,
+                        available_at=now,
+                        created_at=now,
+                    )
+                )
+                self._audit.append(
+                    session,
+                    actor=user,
+                    event="approved",
+                    subject=approval_id,
+                    rule=row_verdict(row).rule,
+                    payload={"votes": list(votes), "action_seen": row.action},
+                )
+                approval = self._load(session, approval_id)
+        self._notifier.approval_updated(approval)
+        return approval
+
+    def reject(self, approval_id: str, user: str, reason: str) -> Approval:
+        """Reject with a reason (required); the reason is kept for the planner."""
+        decision = Rejected(user=user, reason=reason)  # validates the reason
+        self._expire_if_due(approval_id)
+        now = self._clock.now()
+        with self._db.transaction() as session:
+            row = self._claim_pending(session, approval_id)
+            requirement = approval_requirement(self.policy, row_verdict(row).gates)
+            if user != row.requested_by and not may_approve(requirement, user, self._directory):
+                raise NotAnApproverError(f"{user} is not an approver for {_gates_text(row)}")
+            self._transition(
+                session,
+                approval_id,
+                ("pending",),
+                "rejected",
+                decided_by=user,
+                decided_at=now,
+                reason=decision.reason.strip(),
+            )
+            self._audit.append(
+                session,
+                actor=user,
+                event="rejected",
+                subject=approval_id,
+                rule=row_verdict(row).rule,
+                payload={"reason": decision.reason.strip(), "action_seen": row.action},
+            )
+            approval = self._load(session, approval_id)
+        self._notifier.approval_updated(approval)
+        return approval
+
+    def expire_due(self) -> list[Approval]:
+        """Expire every pending approval whose time is up (the policy says what follows)."""
+        now = self._clock.now()
+        with self._db.transaction() as session:
+            ids = (
+                session.execute(
+                    select(ApprovalRow.id).where(
+                        ApprovalRow.status == "pending", ApprovalRow.expires_at <= now
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        return [approval for approval_id in ids if (approval := self._expire(approval_id)) is not None]
+
+    def request_undo(self, approval_id: str, user: str) -> Approval:
+        """Queue an undo of an executed, reversible action within the policy's window."""
+        now = self._clock.now()
+        with self._db.transaction() as session:
+            row = self._get_row(session, approval_id)
+            if row.status != "executed":
+                raise UndoNotAllowedError(
+                    f"approval {approval_id} is {row.status}; only executed actions undo"
+                )
+            if row.kind not in REVERSIBLE_KINDS:
+                raise UndoNotAllowedError(f"{row.kind} cannot be undone")
+            if row.executed_at is None or now > row.executed_at + self.policy.undo_window:
+                raise UndoNotAllowedError(f"the undo window ({self.policy.undo_window}) has passed")
+            requirement = approval_requirement(self.policy, row_verdict(row).gates)
+            if not may_approve(requirement, user, self._directory):
+                raise NotAnApproverError(f"{user} may not undo {approval_id}")
+            already = session.execute(
+                select(OutboxRow.id).where(
+                    OutboxRow.approval_id == approval_id, OutboxRow.operation == "undo"
+                )
+            ).first()
+            if already is not None:
+                raise ApprovalAlreadyResolvedError(approval_id, "being undone", None)
+            session.add(
+                OutboxRow(
+                    id=self._new_id(),
+                    approval_id=approval_id,
+                    operation="undo",
+                    status="pending",
+                    attempts=0,
+                    available_at=now,
+                    created_at=now,
+                )
+            )
+            self._audit.append(session, actor=user, event="undo_requested", subject=approval_id, payload={})
+            return approval_from_row(row, self._votes(session, approval_id))
+
+    def notify_updated(self, approval_id: str) -> None:
+        """Tell the notifier about the approval's current state."""
+        self._notifier.approval_updated(self.get(approval_id))
+
+    # -- transitions used by the outbox worker (inside its transaction) ---------
+
+    def start_execution(self, session: Session, approval_id: str) -> bool:
+        """approved -> executing; True also when a crashed attempt left it executing."""
+        if self._transition(session, approval_id, ("approved",), "executing"):
+            return True
+        return self._get_row(session, approval_id).status == "executing"
+
+    def finish_execution(self, session: Session, approval_id: str, result: dict[str, object]) -> bool:
+        pre_image = result.get("pre_image")
+        return self._transition(
+            session,
+            approval_id,
+            ("executing",),
+            "executed",
+            result=result,
+            pre_image=pre_image if isinstance(pre_image, dict) else None,
+            executed_at=self._clock.now(),
+        )
+
+    def fail_execution(self, session: Session, approval_id: str, error: str) -> bool:
+        return self._transition(session, approval_id, ("executing", "approved"), "failed", reason=error)
+
+    def supersede(self, session: Session, approval_id: str, reason: str) -> bool:
+        return self._transition(
+            session, approval_id, ("pending", "approved", "executing"), "superseded", reason=reason
+        )
+
+    def finish_undo(self, session: Session, approval_id: str, result: dict[str, object]) -> bool:
+        return self._transition(session, approval_id, ("executed",), "undone", result=result)
+
+    # -- internals -------------------------------------------------------------
+
+    def _transition(
+        self, session: Session, approval_id: str, from_: tuple[str, ...], to: ApprovalStatus, **values: object
+    ) -> bool:
+        result = session.execute(
+            update(ApprovalRow)
+            .where(ApprovalRow.id == approval_id, ApprovalRow.status.in_(from_))
+            .values(status=to, updated_at=self._clock.now(), **values)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0)) == 1
+
+    def _claim_pending(self, session: Session, approval_id: str) -> ApprovalRow:
+        """Lock a pending approval for this transaction, or explain why it can't be."""
+        touched = session.execute(
+            update(ApprovalRow)
+            .where(ApprovalRow.id == approval_id, ApprovalRow.status == "pending")
+            .values(updated_at=self._clock.now())
+            .execution_options(synchronize_session=False)
+        )
+        row = self._get_row(session, approval_id)
+        if int(getattr(touched, "rowcount", 0)) != 1:
+            raise ApprovalAlreadyResolvedError(approval_id, row.status, row.decided_by)
+        return row
+
+    def _expire_if_due(self, approval_id: str) -> None:
+        with self._db.transaction() as session:
+            row = self._get_row(session, approval_id)
+            due = row.status == "pending" and row.expires_at <= self._clock.now()
+        if due:
+            self._expire(approval_id)
+
+    def _expire(self, approval_id: str) -> Approval | None:
+        with self._db.transaction() as session:
+            row = self._get_row(session, approval_id)
+            rule = expiry_for(self.policy, row.kind)
+            if not self._transition(
+                session, approval_id, ("pending",), "expired", reason=f"expired; fallback: {rule.fallback}"
+            ):
+                return None
+            self._audit.append(
+                session,
+                actor="revgate",
+                event="expired",
+                subject=approval_id,
+                rule=f"expiry: {row.kind if row.kind in self.policy.expiry else 'default'}",
+                payload={"fallback": rule.fallback, "expires_at": row.expires_at.isoformat()},
+            )
+            approval = self._load(session, approval_id)
+        self._notifier.approval_updated(approval)
+        return approval
+
+    def _get_row(self, session: Session, approval_id: str) -> ApprovalRow:
+        row = session.execute(
+            select(ApprovalRow).where(ApprovalRow.id == approval_id).execution_options(populate_existing=True)
+        ).scalar_one_or_none()
+        if row is None:
+            raise ApprovalNotFoundError(approval_id)
+        return row
+
+    def _load(self, session: Session, approval_id: str) -> Approval:
+        return approval_from_row(self._get_row(session, approval_id), self._votes(session, approval_id))
+
+    @staticmethod
+    def _votes(session: Session, approval_id: str) -> tuple[str, ...]:
+        users = session.execute(
+            select(ApprovalVoteRow.user_id)
+            .where(ApprovalVoteRow.approval_id == approval_id)
+            .order_by(ApprovalVoteRow.id)
+        ).scalars()
+        return tuple(users)
+
+
+def _check_requester(row: ApprovalRow, user: str, *, requester_may_approve: bool) -> None:
+    if not requester_may_approve and user == row.requested_by:
+        raise NotAnApproverError(f"{user} requested {row.id} and the policy bars approving one's own request")
+
+
+def row_verdict(row: ApprovalRow) -> Verdict:
+    return Verdict.model_validate(row.verdict)
+
+
+def _gates_text(row: ApprovalRow) -> str:
+    gates = row_verdict(row).gates or (row.kind,)
+    return ", ".join(gates)
+
+
+def expires_in(approval: Approval, now: datetime) -> float:
+    """Seconds until the approval expires (negative when overdue)."""
+    return (approval.expires_at - now).total_seconds()

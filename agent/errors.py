@@ -1,0 +1,150 @@
+"""The errors revgate raises, as one small tree. Branch on the type, not the text.
+
+::
+
+    AgentError
+    ├── SettingsError            a setting is missing or invalid (names the variable)
+    ├── PolicyError              the policy file cannot be used
+    │   └── PolicyFileError      ... with every problem and its line (``.problems``)
+    ├── PolicyDeniedError        the policy forbids the action (``.verdict``)
+    ├── ValidationFailedError    pre-flight validation of a proposal failed
+    ├── ApprovalError
+    │   ├── ApprovalNotFoundError
+    │   ├── ApprovalAlreadyResolvedError   someone got there first (``.status``, ``.by``)
+    │   ├── NotAnApproverError             the user may not decide this approval
+    │   └── UndoNotAllowedError
+    ├── ExecutionError
+    │   ├── StaleRecordError      the record changed since the plan (-> superseded)
+    │   └── PostConditionError    the CRM did not end up as written
+    ├── CRMError
+    │   ├── CRMNotFoundError
+    │   ├── CRMConflictError      version mismatch on a compare-and-set write
+    │   ├── CRMAuthError
+    │   └── CRMRateLimitedError   (``.retry_after`` seconds)
+    └── AuditChainError           the audit log does not verify (``.seq``)
+
+Signals are not errors and do not live here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class AgentError(Exception):
+    """Base of every error revgate raises on purpose."""
+
+
+class SettingsError(AgentError):
+    pass
+
+
+class PolicyError(AgentError):
+    pass
+
+
+@dataclass(frozen=True)
+class PolicyProblem:
+    """One problem in a policy file."""
+
+    line: int | None
+    message: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" if self.line is not None else "file"
+        return f"{where}: {self.severity}: {self.message}"
+
+
+class PolicyFileError(PolicyError):
+    def __init__(self, path: str, problems: list[PolicyProblem]) -> None:
+        self.path = path
+        self.problems = problems
+        lines = "\n".join(f"  {path}: {p}" for p in problems)
+        super().__init__(f"policy file {path} has {len(problems)} problem(s):\n{lines}")
+
+
+class PolicyDeniedError(AgentError):
+    def __init__(self, message: str, rule: str) -> None:
+        self.rule = rule
+        super().__init__(message)
+
+
+class ValidationFailedError(AgentError):
+    pass
+
+
+class ApprovalError(AgentError):
+    pass
+
+
+class ApprovalNotFoundError(ApprovalError):
+    def __init__(self, approval_id: str) -> None:
+        self.approval_id = approval_id
+        super().__init__(f"no approval {approval_id}")
+
+
+class ApprovalAlreadyResolvedError(ApprovalError):
+    def __init__(self, approval_id: str, status: str, by: str | None) -> None:
+        self.approval_id = approval_id
+        self.status = status
+        self.by = by
+        who = f" by {by}" if by else ""
+        super().__init__(f"approval {approval_id} is already {status}{who}")
+
+
+class NotAnApproverError(ApprovalError):
+    pass
+
+
+class UndoNotAllowedError(ApprovalError):
+    pass
+
+
+class ExecutionError(AgentError):
+    pass
+
+
+class StaleRecordError(ExecutionError):
+    def __init__(self, record_id: str, planned: str, current: str | None) -> None:
+        self.record_id = record_id
+        self.planned = planned
+        self.current = current
+        now = "deleted" if current is None else f"version {current}"
+        super().__init__(f"record {record_id} changed since the plan (planned version {planned}, now {now})")
+
+
+class PostConditionError(ExecutionError):
+    pass
+
+
+class CRMError(AgentError):
+    pass
+
+
+class CRMNotFoundError(CRMError):
+    pass
+
+
+class CRMConflictError(CRMError):
+    def __init__(self, record_id: str, expected: str, actual: str | None) -> None:
+        self.record_id = record_id
+        self.expected = expected
+        self.actual = actual
+        super().__init__(f"record {record_id}: expected version {expected}, found {actual}")
+
+
+class CRMAuthError(CRMError):
+    pass
+
+
+class CRMRateLimitedError(CRMError):
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class AuditChainError(AgentError):
+    def __init__(self, seq: int, message: str) -> None:
+        self.seq = seq
+        super().__init__(f"audit event {seq}: {message}")

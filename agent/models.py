@@ -1,0 +1,309 @@
+"""Domain models shared by every part of the agent.
+
+These are pydantic models, never ORM rows: the store converts between the two
+(rows carry a ``Row`` suffix, see ``agent.store.rows``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+ObjectType = Literal["lead", "contact", "account"]
+"""The CRM objects revgate reads and writes (owners are :class:`Owner`)."""
+
+ActionKind = Literal[
+    "update_lead_status",
+    "add_note",
+    "enrich_data",
+    "normalize_field",
+    "assign_owner",
+    "change_owner",
+    "merge",
+    "delete",
+]
+"""Every kind of change the agent can propose."""
+
+Condition = Literal["bulk_operations", "high_value_changes"]
+"""Policy conditions evaluated on the data, never on what a planner claims."""
+
+ACTION_KINDS: tuple[ActionKind, ...] = ActionKind.__args__  # type: ignore[attr-defined]
+CONDITIONS: tuple[Condition, ...] = Condition.__args__  # type: ignore[attr-defined]
+
+Outcome = Literal["allow", "require_approval", "deny"]
+
+ApprovalStatus = Literal[
+    "pending",
+    "approved",
+    "rejected",
+    "expired",
+    "superseded",
+    "executing",
+    "executed",
+    "failed",
+    "undone",
+]
+
+APPROVAL_STATUSES: tuple[ApprovalStatus, ...] = ApprovalStatus.__args__  # type: ignore[attr-defined]
+
+FieldValue = str | int | float | bool | None
+"""A CRM field value as revgate sees it (already decoded from the CRM's JSON)."""
+
+OWNER_FIELD = "owner_id"
+"""The field that carries a record's owner; only owner actions may change it."""
+
+STATUS_FIELD = "status"
+"""The lead status field; only ``update_lead_status`` may change it."""
+
+REVERSIBLE_KINDS: frozenset[ActionKind] = frozenset(
+    {"update_lead_status", "enrich_data", "normalize_field", "assign_owner", "change_owner"}
+)
+"""Kinds whose pre-image can be written back by an undo."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Record(_Frozen):
+    """One CRM record (lead, contact or account) with the version it was read at."""
+
+    object_type: ObjectType
+    id: str
+    version: str
+    """Opaque version token; it changes on every write (staleness checks compare it)."""
+    owner_id: str | None = None
+    fields: dict[str, FieldValue] = Field(default_factory=dict)
+    """Canonical field names (see ``agent.crm.fields``) to values."""
+    created_at: datetime
+    updated_at: datetime
+
+    def get(self, name: str) -> FieldValue:
+        """The value of a field; ``owner_id`` is a field like any other here."""
+        if name == OWNER_FIELD:
+            return self.owner_id
+        return self.fields.get(name)
+
+
+class Owner(_Frozen):
+    """A CRM user who can own records."""
+
+    id: str
+    name: str
+    email: str
+    active: bool = True
+    team: str | None = None
+    slack_user_id: str | None = None
+
+
+class Note(_Frozen):
+    """A note attached to a record."""
+
+    id: str
+    object_type: ObjectType
+    record_id: str
+    body: str
+    created_at: datetime
+
+
+class FieldChange(_Frozen):
+    """One field's value before (as planned) and after the change."""
+
+    before: FieldValue
+    after: FieldValue
+
+
+class Target(_Frozen):
+    """One record an action touches, as the planner saw it."""
+
+    record_id: str
+    version: str
+    """The record version the plan was based on (staleness check before writing)."""
+    changes: dict[str, FieldChange] = Field(default_factory=dict)
+    note: str | None = None
+    """The note body, for ``add_note``."""
+    label: str | None = None
+    """A human name for the record (shown on cards and in the CLI)."""
+
+
+class MergePlan(_Frozen):
+    """Which record survives a merge and what its fields become."""
+
+    survivor_id: str
+    field_plan: dict[str, FieldValue] = Field(default_factory=dict)
+    """Survivor field values after the merge (only fields that change)."""
+    caveats: list[str] = Field(default_factory=list)
+
+
+class ProposedAction(_Frozen):
+    """A change the agent wants to make. Planners only ever produce these."""
+
+    id: str
+    kind: ActionKind
+    object_type: ObjectType
+    targets: list[Target] = Field(min_length=1)
+    merge: MergePlan | None = None
+    rationale: str
+    """Why, in one or two sentences an approver can read in seconds."""
+    evidence: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    """Match score, enrichment source, routing rule hit, model confidence."""
+    planner: str = "offline"
+    check: str = ""
+    """The hygiene check (or other source) that produced it."""
+    requested_by: str = "agent"
+    """Who or what triggered it: ``agent``, a Slack user id, a CLI user."""
+
+    @model_validator(mode="after")
+    def _kind_matches_shape(self) -> ProposedAction:
+        problems = shape_problems(self)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def record_ids(self) -> list[str]:
+        return [t.record_id for t in self.targets]
+
+    def dedupe_key(self) -> str:
+        """Same kind, same records, same change: the same proposal."""
+        parts: list[str] = [self.kind, self.object_type]
+        for t in sorted(self.targets, key=lambda t: t.record_id):
+            changes = ",".join(f"{k}={v.after!r}" for k, v in sorted(t.changes.items()))
+            parts.append(f"{t.record_id}[{changes}|{t.note or ''}]")
+        if self.merge:
+            parts.append(f"survivor={self.merge.survivor_id}")
+        return "|".join(parts)
+
+
+def shape_problems(action: ProposedAction) -> list[str]:
+    """What is wrong with an action's shape for its kind (empty when it is fine).
+
+    A kind may only change what it names: a status update cannot move an owner,
+    a normalisation cannot change a status. This is checked again by the executor,
+    so a planner cannot smuggle a change under a harmless kind.
+    """
+    kind = action.kind
+    changed = {name for t in action.targets for name in t.changes}
+    problems: list[str] = []
+    if len({t.record_id for t in action.targets}) != len(action.targets):
+        problems.append("a record appears twice in targets")
+    if kind == "update_lead_status":
+        if action.object_type != "lead":
+            problems.append("update_lead_status applies to leads only")
+        if changed - {STATUS_FIELD} or not changed:
+            problems.append("update_lead_status may change only 'status'")
+    elif kind in ("normalize_field", "enrich_data"):
+        if not changed:
+            problems.append(f"{kind} must change at least one field")
+        if changed & {OWNER_FIELD, STATUS_FIELD}:
+            problems.append(f"{kind} may not change owner_id or status")
+    elif kind in ("assign_owner", "change_owner"):
+        if changed != {OWNER_FIELD}:
+            problems.append(f"{kind} may change only 'owner_id'")
+        for t in action.targets:
+            if OWNER_FIELD in t.changes and not t.changes[OWNER_FIELD].after:
+                problems.append(f"{kind} needs a new owner for {t.record_id}")
+    elif kind == "add_note":
+        if changed:
+            problems.append("add_note may not change fields")
+        if any(not (t.note or "").strip() for t in action.targets):
+            problems.append("add_note needs a note body for every target")
+    elif kind == "merge":
+        if len(action.targets) < 2:
+            problems.append("merge needs at least two records")
+        if action.merge is None:
+            problems.append("merge needs a merge plan")
+        elif action.merge.survivor_id not in {t.record_id for t in action.targets}:
+            problems.append("merge survivor must be one of the targets")
+        if changed:
+            problems.append("merge carries its changes in the merge plan")
+    elif kind == "delete" and changed:
+        problems.append("delete may not change fields")
+    if kind != "merge" and action.merge is not None:
+        problems.append("only merge actions carry a merge plan")
+    return problems
+
+
+class ActionFacts(_Frozen):
+    """What the data (not the planner) says about an action; policy input."""
+
+    effective_kind: ActionKind
+    """The kind the data makes it: assigning an owner to an owned record is a change."""
+    records_touched: int
+    max_value: float | None = None
+    """The largest value of the policy's high-value field, before or after the change."""
+    run_records_touched: int = 0
+    """Records already written directly earlier in the same run."""
+
+
+class Verdict(_Frozen):
+    """The policy's answer for one action: what, why, and which rule decided."""
+
+    outcome: Outcome
+    reason: str
+    rule: str
+    """The policy entry that decided, e.g. ``forbidden_actions: delete``."""
+    gates: tuple[str, ...] = ()
+    """For ``require_approval``: every requires_approval entry that applies."""
+
+
+class Approval(_Frozen):
+    """An approval request for a gated action, as stored."""
+
+    id: str
+    action: ProposedAction
+    status: ApprovalStatus
+    verdict: Verdict
+    run_id: str | None = None
+    requested_by: str
+    created_at: datetime
+    expires_at: datetime
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    reason: str | None = None
+    """The rejection reason, the failure error, or why it was superseded."""
+    approvals: tuple[str, ...] = ()
+    """Who has approved so far (N-of-M)."""
+    pre_image: dict[str, dict[str, FieldValue]] | None = None
+    result: dict[str, Any] | None = None
+    slack_channel: str | None = None
+    slack_ts: str | None = None
+
+
+class Approved(_Frozen):
+    kind: Literal["approve"] = "approve"
+    user: str
+
+
+class Rejected(_Frozen):
+    kind: Literal["reject"] = "reject"
+    user: str
+    reason: str = Field(min_length=1)
+    """A "no" must say why; the reason is fed back to the planner."""
+
+    @model_validator(mode="after")
+    def _reason_not_blank(self) -> Rejected:
+        if not self.reason.strip():
+            raise ValueError("a rejection needs a reason")
+        return self
+
+
+Decision = Annotated[Approved | Rejected, Field(discriminator="kind")]
+
+
+class ExecutionResult(_Frozen):
+    """What a write did, as checked by re-reading the CRM afterwards."""
+
+    written: list[str] = Field(default_factory=list)
+    """Record ids written (or merged into the survivor)."""
+    skipped: dict[str, str] = Field(default_factory=dict)
+    """Record id -> why it was left alone (bulk actions skip changed records)."""
+    versions: dict[str, str] = Field(default_factory=dict)
+    """Record id -> version after the write."""
+    note_ids: list[str] = Field(default_factory=list)
+    pre_image: dict[str, dict[str, FieldValue]] = Field(default_factory=dict)
+    """Record id -> the changed fields' values before the write (for undo)."""
+    replayed: bool = False
+    """True when the CRM had already applied this idempotency key."""

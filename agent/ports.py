@@ -1,0 +1,144 @@
+"""The small interfaces the agent talks to; the edges (``bot/``, ``agent.crm``) implement them.
+
+The agent never imports Slack or a CRM SDK: it is handed objects that satisfy
+these Protocols by the composition root (``bot.container``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Protocol
+
+from agent.models import Approval, FieldValue, Note, ObjectType, Owner, Record
+
+
+class Clock(Protocol):
+    """Where the agent gets the time from; tests pass a fixed one."""
+
+    def now(self) -> datetime:
+        """The current time, timezone-aware (UTC)."""
+        ...
+
+
+class SystemClock:
+    """The wall clock."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class CRMClient(Protocol):
+    """Read and write CRM records. Every write is idempotent and version-checked.
+
+    Contract for every adapter:
+
+    - Records carry a ``version`` that changes on every write.
+    - A write with ``expected_version`` raises ``CRMConflictError`` when the record
+      has another version, and writes nothing.
+    - A write whose ``idempotency_key`` the CRM has already applied writes nothing
+      and returns the record as it is now; replays are therefore safe.
+    - Missing records raise ``CRMNotFoundError`` on write and read as ``None``.
+    - Transient failures raise ``CRMRateLimitedError`` or ``CRMError``; an auth
+      failure raises ``CRMAuthError``. Nothing is half-written on error.
+    """
+
+    name: str
+
+    def get(self, object_type: ObjectType, record_id: str) -> Record | None:
+        """One record, or ``None`` when it does not exist (or was merged away)."""
+        ...
+
+    def get_many(self, object_type: ObjectType, record_ids: Sequence[str]) -> dict[str, Record]:
+        """The records that exist among ``record_ids``, by id."""
+        ...
+
+    def iter_records(
+        self, object_type: ObjectType, *, changed_since: datetime | None = None, batch_size: int = 1000
+    ) -> Iterator[Record]:
+        """Every live record of a type (changed at or after ``changed_since`` if given), by id."""
+        ...
+
+    def search(self, object_type: ObjectType, field: str, value: FieldValue) -> list[Record]:
+        """Records whose canonical ``field`` equals ``value`` exactly."""
+        ...
+
+    def update(
+        self,
+        object_type: ObjectType,
+        record_id: str,
+        changes: Mapping[str, FieldValue],
+        *,
+        expected_version: str,
+        idempotency_key: str,
+    ) -> Record:
+        """Set fields (``owner_id`` included) and return the record as written."""
+        ...
+
+    def merge(
+        self,
+        object_type: ObjectType,
+        survivor_id: str,
+        merged_ids: Sequence[str],
+        field_plan: Mapping[str, FieldValue],
+        *,
+        expected_versions: Mapping[str, str],
+        idempotency_key: str,
+    ) -> Record:
+        """Merge ``merged_ids`` into the survivor, apply ``field_plan`` to it, return it."""
+        ...
+
+    def delete(
+        self, object_type: ObjectType, record_id: str, *, expected_version: str, idempotency_key: str
+    ) -> None:
+        """Delete a record."""
+        ...
+
+    def add_note(self, object_type: ObjectType, record_id: str, body: str, *, idempotency_key: str) -> Note:
+        """Attach a note to a record and return it (the same note on a replay)."""
+        ...
+
+    def notes(self, object_type: ObjectType, record_id: str) -> list[Note]:
+        """The notes on a record, oldest first."""
+        ...
+
+    def owners(self) -> list[Owner]:
+        """Every user who can own records, active or not."""
+        ...
+
+    def get_owner(self, owner_id: str) -> Owner | None: ...
+
+
+class ApproverDirectory(Protocol):
+    """Resolves approver groups (Slack user groups) to their members."""
+
+    def is_member(self, user_id: str, group_id: str) -> bool: ...
+
+
+class NoGroups:
+    """A directory that knows no groups: only approvers listed by user id qualify."""
+
+    def is_member(self, user_id: str, group_id: str) -> bool:
+        return False
+
+
+class Notifier(Protocol):
+    """Tells people about approvals (Slack cards in production).
+
+    Called after the state change is committed; a notifier failure never undoes
+    a decision, it is logged and retried by the edge.
+    """
+
+    def approval_requested(self, approval: Approval) -> None: ...
+
+    def approval_updated(self, approval: Approval) -> None: ...
+
+
+class SilentNotifier:
+    """Tells nobody; for the CLI and the offline demo."""
+
+    def approval_requested(self, approval: Approval) -> None:
+        return None
+
+    def approval_updated(self, approval: Approval) -> None:
+        return None

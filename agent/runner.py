@@ -1,0 +1,362 @@
+"""One agent pass: plan, classify by policy, execute the allowed, queue the gated, record the refused.
+
+The per-run ``bulk_operations`` budget: allowed changes run directly until the
+run has written ``max_records`` records; the allowed changes left over are
+bundled per kind into one bulk approval, so a first pass over a messy CRM asks
+a person once ("normalise 140 phone numbers?") instead of rewriting it unattended.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import update
+
+from agent.approvals import ApprovalService
+from agent.audit import AuditLog
+from agent.errors import CRMAuthError, CRMError, StaleRecordError, ValidationFailedError
+from agent.executor import Executor
+from agent.facts import gather_facts
+from agent.models import ExecutionResult, ProposedAction, Record, Target, Verdict
+from agent.planner.base import Planner, snapshot_from
+from agent.policy import Policy, evaluate
+from agent.ports import Clock, CRMClient
+from agent.store.database import Database
+from agent.store.rows import ProposalRow, RunRow
+
+log = logging.getLogger(__name__)
+
+Disposition = str  # executed / queued / refused / failed / superseded / duplicate / planned
+
+DIRECT_PRIORITY: dict[str, int] = {
+    "assign_owner": 0,
+    "update_lead_status": 1,
+    "add_note": 2,
+    "enrich_data": 3,
+    "normalize_field": 4,
+}
+"""Which allowed kinds get the run's direct-write budget first: an unowned lead
+waiting for a rep matters more than a phone number's format (speed-to-lead)."""
+
+
+@dataclass(frozen=True)
+class ProposalOutcome:
+    action: ProposedAction
+    verdict: Verdict
+    disposition: Disposition
+    approval_id: str | None = None
+    detail: str = ""
+
+
+@dataclass
+class RunReport:
+    """What one pass did, by action kind and disposition."""
+
+    run_id: str
+    dry_run: bool
+    policy: str
+    outcomes: list[ProposalOutcome] = field(default_factory=list)
+
+    def count(self, disposition: str, kind: str | None = None) -> int:
+        return sum(
+            1
+            for o in self.outcomes
+            if o.disposition == disposition and (kind is None or o.action.kind == kind)
+        )
+
+    def records(self, disposition: str) -> int:
+        return sum(len(o.action.targets) for o in self.outcomes if o.disposition == disposition)
+
+    def by_kind(self) -> dict[str, Counter[str]]:
+        table: dict[str, Counter[str]] = defaultdict(Counter)
+        for outcome in self.outcomes:
+            table[outcome.action.kind][outcome.disposition] += 1
+        return dict(sorted(table.items()))
+
+    def with_disposition(self, disposition: str) -> list[ProposalOutcome]:
+        return [o for o in self.outcomes if o.disposition == disposition]
+
+
+class Runner:
+    """Runs a planner over the CRM under a policy."""
+
+    def __init__(
+        self,
+        database: Database,
+        *,
+        crm: CRMClient,
+        policy: Policy,
+        approvals: ApprovalService,
+        executor: Executor,
+        audit: AuditLog,
+        clock: Clock,
+        new_id: Callable[[], str],
+        max_attempts: int = 3,
+        sleep: Callable[[float], None] = lambda _seconds: None,
+    ) -> None:
+        self._db = database
+        self._crm = crm
+        self._policy = policy
+        self._approvals = approvals
+        self._executor = executor
+        self._audit = audit
+        self._clock = clock
+        self._new_id = new_id
+        self._max_attempts = max_attempts
+        self._sleep = sleep
+
+    def run(
+        self, planner: Planner, *, job: str = "hygiene", trigger: str = "cli", dry_run: bool = False
+    ) -> RunReport:
+        run_id = self._start(job, trigger, planner.name, dry_run)
+        report = RunReport(run_id=run_id, dry_run=dry_run, policy=self._policy.name)
+        try:
+            snapshot = snapshot_from(self._crm)
+            records: dict[str, dict[str, Record]] = {
+                "lead": {r.id: r for r in snapshot.leads},
+                "contact": {r.id: r for r in snapshot.contacts},
+                "account": {r.id: r for r in snapshot.accounts},
+            }
+            actions = planner.plan(snapshot)
+            _RunPass(self, report, records).process(actions)
+        except Exception as error:
+            self._finish(report, status="failed", error=f"{type(error).__name__}: {error}")
+            raise
+        self._finish(report, status="completed")
+        return report
+
+    # -- bookkeeping -----------------------------------------------------------
+
+    def _start(self, job: str, trigger: str, planner: str, dry_run: bool) -> str:
+        run_id = self._new_id()
+        with self._db.transaction() as session:
+            session.add(
+                RunRow(
+                    id=run_id,
+                    job=job,
+                    trigger=trigger,
+                    planner=planner,
+                    policy_name=self._policy.name,
+                    dry_run=dry_run,
+                    status="running",
+                    started_at=self._clock.now(),
+                    stats={},
+                )
+            )
+            session.flush()
+            self._audit.append(
+                session,
+                actor="agent",
+                event="run_started",
+                subject=run_id,
+                payload={"job": job, "trigger": trigger, "planner": planner, "dry_run": dry_run},
+            )
+        return run_id
+
+    def _finish(self, report: RunReport, *, status: str, error: str | None = None) -> None:
+        stats = {kind: dict(counts) for kind, counts in report.by_kind().items()}
+        with self._db.transaction() as session:
+            session.execute(
+                update(RunRow)
+                .where(RunRow.id == report.run_id)
+                .values(status=status, finished_at=self._clock.now(), stats=stats, error=error)
+            )
+            self._audit.append(
+                session,
+                actor="agent",
+                event="run_finished",
+                subject=report.run_id,
+                payload={"status": status, **stats},
+            )
+
+    def record(
+        self, report: RunReport, outcome: ProposalOutcome, facts_kind: str, result: ExecutionResult | None
+    ) -> None:
+        """Store one proposal's fate and audit it, in one transaction."""
+        report.outcomes.append(outcome)
+        action, verdict = outcome.action, outcome.verdict
+        with self._db.transaction() as session:
+            session.add(
+                ProposalRow(
+                    id=action.id,
+                    run_id=report.run_id,
+                    kind=action.kind,
+                    effective_kind=facts_kind,
+                    object_type=action.object_type,
+                    record_count=len(action.targets),
+                    check=action.check,
+                    outcome=verdict.outcome,
+                    disposition=outcome.disposition,
+                    reason=verdict.reason,
+                    rule=verdict.rule,
+                    approval_id=outcome.approval_id,
+                    action=action.model_dump(mode="json"),
+                    result=result.model_dump(mode="json") if result else None,
+                    error=outcome.detail or None,
+                    created_at=self._clock.now(),
+                )
+            )
+            if outcome.disposition in ("executed", "refused", "failed", "superseded"):
+                session.flush()
+                self._audit.append(
+                    session,
+                    actor="agent",
+                    event=f"action_{outcome.disposition}",
+                    subject=action.id,
+                    rule=verdict.rule,
+                    payload={
+                        "run_id": report.run_id,
+                        "kind": action.kind,
+                        "records": action.record_ids,
+                        "reason": verdict.reason,
+                        "detail": outcome.detail,
+                        "result": result.model_dump(mode="json") if result else None,
+                    },
+                )
+
+    def execute_with_retries(self, action: ProposedAction) -> ExecutionResult:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self._executor.execute(action, key=action.id)
+            except (StaleRecordError, ValidationFailedError, CRMAuthError):
+                raise
+            except CRMError as error:
+                if attempt >= self._max_attempts:
+                    raise
+                delay = min(30.0, 0.5 * 2**attempt)
+                log.warning("%s failed (%s), attempt %d; retrying in %.1fs", action.id, error, attempt, delay)
+                self._sleep(delay)
+
+
+class _RunPass:
+    """The state of one pass: the records it saw and the versions it produced."""
+
+    def __init__(self, runner: Runner, report: RunReport, records: dict[str, dict[str, Record]]) -> None:
+        self.runner = runner
+        self.report = report
+        self.records = records
+        self.policy = runner._policy
+        self.touched = 0
+        # (object_type, record id) -> (version in the snapshot, version after our own write)
+        self.produced: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def process(self, actions: list[ProposedAction]) -> None:
+        direct: list[ProposedAction] = []
+        gated: list[tuple[ProposedAction, Verdict, str]] = []
+        for action in actions:
+            facts = gather_facts(action, self.records[action.object_type], self.policy)
+            verdict = evaluate(self.policy, action, facts)
+            if verdict.outcome == "allow":
+                direct.append(action)
+            elif verdict.outcome == "require_approval":
+                gated.append((action, verdict, facts.effective_kind))
+            else:
+                self.runner.record(
+                    self.report, ProposalOutcome(action, verdict, "refused"), facts.effective_kind, None
+                )
+        held_back: dict[tuple[str, str], list[ProposedAction]] = defaultdict(list)
+        for action in sorted(direct, key=lambda a: DIRECT_PRIORITY.get(a.kind, len(DIRECT_PRIORITY))):
+            self._direct(action, held_back)
+        for (kind, object_type), members in held_back.items():
+            gated.append(self._bundle(kind, object_type, members))
+        for action, verdict, kind in gated:
+            self._queue(action, verdict, kind)
+
+    def _direct(self, action: ProposedAction, held_back: dict[tuple[str, str], list[ProposedAction]]) -> None:
+        action = self._rebase(action)
+        facts = gather_facts(
+            action, self.records[action.object_type], self.policy, run_records_touched=self.touched
+        )
+        verdict = evaluate(self.policy, action, facts)
+        if verdict.outcome == "require_approval":
+            held_back[(action.kind, action.object_type)].append(action)
+            return
+        if verdict.outcome == "deny":
+            self.runner.record(
+                self.report, ProposalOutcome(action, verdict, "refused"), facts.effective_kind, None
+            )
+            return
+        if self.report.dry_run:
+            self.touched += len(action.targets)
+            self.runner.record(
+                self.report, ProposalOutcome(action, verdict, "planned"), facts.effective_kind, None
+            )
+            return
+        try:
+            result = self.runner.execute_with_retries(action)
+        except StaleRecordError as stale:
+            outcome = ProposalOutcome(action, verdict, "superseded", str(stale))
+            self.runner.record(self.report, outcome, facts.effective_kind, None)
+            return
+        except (ValidationFailedError, CRMError) as error:
+            outcome = ProposalOutcome(action, verdict, "failed", f"{type(error).__name__}: {error}")
+            self.runner.record(self.report, outcome, facts.effective_kind, None)
+            return
+        self.touched += len(result.written)
+        for record_id, version in result.versions.items():
+            key = (action.object_type, record_id)
+            original = self.produced.get(key, (self.records[action.object_type][record_id].version, ""))[0]
+            self.produced[key] = (original, version)
+        self.runner.record(
+            self.report, ProposalOutcome(action, verdict, "executed"), facts.effective_kind, result
+        )
+
+    def _bundle(
+        self, kind: str, object_type: str, members: list[ProposedAction]
+    ) -> tuple[ProposedAction, Verdict, str]:
+        first = members[0]
+        targets: list[Target] = [t for member in members for t in member.targets]
+        bundle = first.model_copy(
+            update={
+                "id": self.runner._new_id(),
+                "targets": targets,
+                "check": "bulk",
+                "rationale": (
+                    f"{len(members)} {kind} changes on {len(targets)} {object_type}s held back as one bulk "
+                    f"operation: this run already wrote {self.touched} records directly, the policy's "
+                    f"limit is {self.policy.bulk_operations.max_records}. Example: {first.rationale}"
+                ),
+                "evidence": {
+                    "bulk_of": len(members),
+                    "checks": ", ".join(sorted({m.check for m in members})),
+                },
+            }
+        )
+        facts = gather_facts(bundle, self.records[object_type], self.policy, run_records_touched=self.touched)
+        return bundle, evaluate(self.policy, bundle, facts), facts.effective_kind
+
+    def _queue(self, action: ProposedAction, verdict: Verdict, kind: str) -> None:
+        action = self._rebase(action)
+        if verdict.outcome == "deny":
+            self.runner.record(self.report, ProposalOutcome(action, verdict, "refused"), kind, None)
+            return
+        if self.report.dry_run:
+            self.runner.record(self.report, ProposalOutcome(action, verdict, "planned"), kind, None)
+            return
+        approval = self.runner._approvals.request(
+            action, verdict, run_id=self.report.run_id, requested_by=action.requested_by
+        )
+        disposition = "queued" if approval is not None else "duplicate"
+        outcome = ProposalOutcome(action, verdict, disposition, approval.id if approval else None)
+        self.runner.record(self.report, outcome, kind, None)
+
+    def _rebase(self, action: ProposedAction) -> ProposedAction:
+        """Move targets onto versions this pass produced itself.
+
+        Only our own earlier writes in this pass are accepted as "unchanged": the
+        planner guarantees those touched other fields of the record.
+        """
+        changed = False
+        targets = []
+        for target in action.targets:
+            seen = self.produced.get((action.object_type, target.record_id))
+            if seen is not None and target.version == seen[0]:
+                target = target.model_copy(update={"version": seen[1]})
+                changed = True
+            targets.append(target)
+        return action.model_copy(update={"targets": targets}) if changed else action

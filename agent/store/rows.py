@@ -1,0 +1,258 @@
+"""SQLAlchemy 2 table models. Every class ends in ``Row``; domain models live in ``agent.models``.
+
+The ``crm_*`` tables belong to the embedded CRM (``agent.crm.local``); the rest
+are revgate's own state. Both live in one database so the demo needs one file.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every database (SQLite would drop the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; pass an aware (UTC) one")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
+
+
+class RunRow(Base):
+    """One agent pass (hygiene, enrichment, routing ...)."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    job: Mapped[str] = mapped_column(String(40))
+    trigger: Mapped[str] = mapped_column(String(80))
+    planner: Mapped[str] = mapped_column(String(40))
+    policy_name: Mapped[str] = mapped_column(String(200))
+    dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class ProposalRow(Base):
+    """Every proposal a run produced, with the policy's verdict and what became of it."""
+
+    __tablename__ = "proposals"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    effective_kind: Mapped[str] = mapped_column(String(40))
+    object_type: Mapped[str] = mapped_column(String(20))
+    record_count: Mapped[int] = mapped_column(Integer)
+    check: Mapped[str] = mapped_column(String(60))
+    outcome: Mapped[str] = mapped_column(String(20))
+    """allow / require_approval / deny, as the policy said."""
+    disposition: Mapped[str] = mapped_column(String(20))
+    """executed / failed / queued / refused / duplicate / planned (dry run)."""
+    reason: Mapped[str] = mapped_column(Text)
+    rule: Mapped[str] = mapped_column(String(200))
+    approval_id: Mapped[str | None] = mapped_column(String(40))
+    action: Mapped[dict[str, Any]] = mapped_column(JSON)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class ApprovalRow(Base):
+    """An approval request; its ``status`` only moves through ``agent.approvals``."""
+
+    __tablename__ = "approvals"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    run_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    object_type: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    dedupe_key: Mapped[str] = mapped_column(Text)
+    dedupe_hash: Mapped[str] = mapped_column(String(64), index=True)
+    action: Mapped[dict[str, Any]] = mapped_column(JSON)
+    verdict: Mapped[dict[str, Any]] = mapped_column(JSON)
+    requested_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    decided_by: Mapped[str | None] = mapped_column(String(80))
+    decided_at: Mapped[datetime | None]
+    reason: Mapped[str | None] = mapped_column(Text)
+    pre_image: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    executed_at: Mapped[datetime | None]
+    slack_channel: Mapped[str | None] = mapped_column(String(40))
+    slack_ts: Mapped[str | None] = mapped_column(String(40))
+
+
+class ApprovalVoteRow(Base):
+    """One approver's yes; N-of-M approvals count these."""
+
+    __tablename__ = "approval_votes"
+    __table_args__ = (UniqueConstraint("approval_id", "user_id", name="uq_vote_once"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    approval_id: Mapped[str] = mapped_column(ForeignKey("approvals.id"), index=True)
+    user_id: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime]
+
+
+class OutboxRow(Base):
+    """Work to execute, written in the same transaction as the approval that caused it.
+
+    ``(approval_id, operation)`` is unique: one approval can never produce two
+    executions (nor two undos).
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("approval_id", "operation", name="uq_outbox_once"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    approval_id: Mapped[str] = mapped_column(ForeignKey("approvals.id"), index=True)
+    operation: Mapped[str] = mapped_column(String(20))
+    """``execute`` or ``undo``."""
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    """pending / claimed / done / dead."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    available_at: Mapped[datetime]
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    claimed_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class AuditEventRow(Base):
+    """Append-only; each row's ``hash`` covers its content and the previous row's hash."""
+
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(80))
+    event: Mapped[str] = mapped_column(String(60))
+    subject: Mapped[str | None] = mapped_column(String(40), index=True)
+    """An approval, proposal or run id."""
+    rule: Mapped[str | None] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditHeadRow(Base):
+    """The tip of the audit chain; locking this row serialises appends on every database."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class CRMRecordRow(Base):
+    """A lead, contact or account in the embedded CRM."""
+
+    __tablename__ = "crm_records"
+    __table_args__ = (
+        Index("ix_crm_records_type_email", "object_type", "email"),
+        Index("ix_crm_records_type_updated", "object_type", "updated_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    object_type: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column(Integer)
+    owner_id: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(320))
+    """Copied out of ``fields`` so exact-email search can use an index."""
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    deleted_at: Mapped[datetime | None]
+    merged_into: Mapped[str | None] = mapped_column(String(40))
+
+
+class CRMOwnerRow(Base):
+    __tablename__ = "crm_owners"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
+    active: Mapped[bool] = mapped_column(Boolean)
+    team: Mapped[str | None] = mapped_column(String(80))
+    slack_user_id: Mapped[str | None] = mapped_column(String(40))
+
+
+class CRMNoteRow(Base):
+    __tablename__ = "crm_notes"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    object_type: Mapped[str] = mapped_column(String(20))
+    record_id: Mapped[str] = mapped_column(String(40), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class CRMAppliedOpRow(Base):
+    """Idempotency keys the embedded CRM has applied, with what they produced."""
+
+    __tablename__ = "crm_applied_ops"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    operation: Mapped[str] = mapped_column(String(20))
+    record_id: Mapped[str] = mapped_column(String(40))
+    result_ref: Mapped[str | None] = mapped_column(String(40))
+    applied_at: Mapped[datetime]
+
+
+__all__ = [
+    "ApprovalRow",
+    "ApprovalVoteRow",
+    "AuditEventRow",
+    "AuditHeadRow",
+    "Base",
+    "CRMAppliedOpRow",
+    "CRMNoteRow",
+    "CRMOwnerRow",
+    "CRMRecordRow",
+    "OutboxRow",
+    "ProposalRow",
+    "RunRow",
+]

@@ -1,0 +1,28 @@
+"""The ``revgate`` command line. Each group lives in its own module."""
+
+from __future__ import annotations
+
+import typer
+
+from bot.cli import approvals, audit, demo, operations, policy
+
+
+def build_cli() -> typer.Typer:
+    cli = typer.Typer(
+        help="revgate: a human-in-the-loop agent for revenue operations.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+    cli.command()(demo.demo)
+    cli.add_typer(approvals.app, name="approvals")
+    cli.add_typer(policy.app, name="policy")
+    cli.add_typer(audit.app, name="audit")
+    cli.add_typer(operations.hygiene, name="hygiene")
+    cli.add_typer(operations.crm, name="crm")
+    cli.add_typer(operations.db, name="db")
+    return cli
+
+
+def main() -> None:
+    build_cli()()

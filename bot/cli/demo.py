@@ -1,0 +1,92 @@
+"""``revgate demo``: the whole idea on a laptop, with no Slack, no API key and no server."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.rule import Rule
+
+from agent.crm.seed import seed_crm
+from agent.models import Approval
+from agent.policy import Policy, approval_requirement
+from bot.cli.common import console, services, settings
+from bot.render import approval_panel, refused_table, run_table
+
+DEMO_DB = Path(".revgate/demo.db")
+_SHOWCASE_ORDER = ("merge", "change_owner", "assign_owner", "normalize_field")
+
+
+def demo(
+    records: Annotated[int, typer.Option(min=20, help="Sample CRM size.")] = 200,
+    seed: Annotated[int, typer.Option(help="Same seed, same CRM.")] = 7,
+    database: Annotated[Path, typer.Option(help="The demo's own SQLite file (recreated).")] = DEMO_DB,
+) -> None:
+    """A fresh embedded CRM, one agent pass, and what to do next."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    url = f"sqlite:///{database}"
+    config = settings().model_copy(update={"database_url": url})
+    out = console()
+    with services(config) as svc:
+        report_seed = seed_crm(svc.crm, records=records, seed=seed, now=svc.clock.now())
+        out.print(Rule("1. A sample CRM with realistic defects"))
+        out.print(f"{report_seed.records_total} records (seed {seed}) in {database}")
+        out.print(Rule(f"2. One agent pass under policy '{svc.policy.name}'"))
+        report = svc.runner.run(svc.offline_planner(), trigger="demo")
+        out.print(run_table(report))
+        out.print(
+            f"[bold]executed {report.count('executed')}[/] (on {report.records('executed')} records), "
+            f"[bold]pending approval {report.count('queued')}[/], [bold]refused {report.count('refused')}[/]"
+        )
+        if report.count("refused"):
+            out.print(refused_table(report, limit=6))
+        pending = svc.approvals.recent(["pending"], limit=1000)
+        out.print(Rule("3. A pending approval, as an approver sees it"))
+        if not pending:
+            out.print("Nothing needs approval under this policy.")
+        else:
+            showcase = _pick(pending)
+            owners = {o.id: o for o in svc.crm.owners()}
+            out.print(approval_panel(showcase, owners, svc.clock.now()))
+            out.print(Rule("4. Act on it"))
+            out.print(_next_steps(showcase, svc.policy, url), highlight=False, soft_wrap=True)
+
+
+def _pick(pending: list[Approval]) -> Approval:
+    for kind in _SHOWCASE_ORDER:
+        for approval in pending:
+            if approval.action.kind == kind:
+                return approval
+    return pending[0]
+
+
+def _approver(approval: Approval, policy: Policy) -> str:
+    requirement = approval_requirement(policy, approval.verdict.gates)
+    for approvers in requirement.lists:
+        for user in approvers:
+            if user.startswith(("U", "W")):
+                return user
+    return "U0APPROVER"
+
+
+def _next_steps(approval: Approval, policy: Policy, url: str) -> str:
+    exe = shlex.quote(sys.argv[0]) if sys.argv and sys.argv[0].endswith("revgate") else "revgate"
+    env = f"export DATABASE_URL={shlex.quote(url)}"
+    if os.environ.get("REVGATE_POLICY"):
+        env += f" REVGATE_POLICY={shlex.quote(os.environ['REVGATE_POLICY'])}"
+    user = _approver(approval, policy)
+    lines = [
+        env,
+        f"{exe} approvals list",
+        f"{exe} approvals show {approval.id}",
+        f"{exe} approvals approve {approval.id} --as {user}",
+        f"{exe} approvals reject {approval.id} --as {user} --reason 'not the same person'",
+        f"{exe} audit tail",
+        f"{exe} audit verify",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,125 @@
+"""The composition root: builds every service from settings, once, at start-up.
+
+Nothing here runs at import time; the CLI, the Slack app and the tests call
+``build_services`` with explicit settings, clock and id generator.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from agent.approvals import ApprovalService
+from agent.audit import AuditLog
+from agent.crm.local import LocalCRM
+from agent.executor import Executor
+from agent.outbox import OutboxWorker
+from agent.planner.offline import OfflinePlanner
+from agent.policy import Policy
+from agent.policy_file import load_policy
+from agent.ports import ApproverDirectory, Clock, NoGroups, Notifier, SilentNotifier, SystemClock
+from agent.runner import Runner
+from agent.store.database import Database
+from bot.settings import Settings
+
+
+def random_id() -> str:
+    """A 16-hex-digit random id (64 bits): short enough to type, long enough not to collide."""
+    return secrets.token_hex(8)
+
+
+@dataclass
+class Services:
+    """Everything a command or a Slack listener needs, wired together."""
+
+    settings: Settings
+    database: Database
+    policy: Policy
+    crm: LocalCRM
+    audit: AuditLog
+    approvals: ApprovalService
+    executor: Executor
+    runner: Runner
+    worker: OutboxWorker
+    clock: Clock
+    new_id: Callable[[], str]
+
+    def offline_planner(self) -> OfflinePlanner:
+        high_value = self.policy.high_value_changes
+        return OfflinePlanner(
+            new_id=self.new_id,
+            now=self.clock.now,
+            high_value_field=high_value.field if high_value else "annual_revenue",
+            high_value_min=high_value.min if high_value else float("inf"),
+        )
+
+    def close(self) -> None:
+        self.database.dispose()
+
+
+def build_services(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    new_id: Callable[[], str] | None = None,
+    notifier: Notifier | None = None,
+    directory: ApproverDirectory | None = None,
+    policy: Policy | None = None,
+) -> Services:
+    """Load the policy, open the database (upgrading an embedded one) and wire the services.
+
+    Raises:
+        PolicyFileError: the policy file has errors (each with its line).
+    """
+    clock = clock or SystemClock()
+    new_id = new_id or random_id
+    directory = directory or NoGroups()
+    policy = policy or load_policy(settings.policy_path)
+    database = Database(settings.database_url)
+    crm = LocalCRM(database, clock=clock, new_id=new_id)
+    audit = AuditLog(clock)
+    approvals = ApprovalService(
+        database,
+        policy=policy,
+        audit=audit,
+        clock=clock,
+        new_id=new_id,
+        directory=directory,
+        notifier=notifier or SilentNotifier(),
+    )
+    executor = Executor(crm)
+    runner = Runner(
+        database,
+        crm=crm,
+        policy=policy,
+        approvals=approvals,
+        executor=executor,
+        audit=audit,
+        clock=clock,
+        new_id=new_id,
+    )
+    worker = OutboxWorker(
+        database,
+        approvals=approvals,
+        executor=executor,
+        audit=audit,
+        clock=clock,
+        directory=directory,
+        worker_id=f"{socket.gethostname()}:{os.getpid()}",
+    )
+    return Services(
+        settings=settings,
+        database=database,
+        policy=policy,
+        crm=crm,
+        audit=audit,
+        approvals=approvals,
+        executor=executor,
+        runner=runner,
+        worker=worker,
+        clock=clock,
+        new_id=new_id,
+    )
