@@ -186,17 +186,7 @@ class ApprovalService:
                 self._transition(
                     session, approval_id, ("pending",), "approved", decided_by=user, decided_at=now
                 )
-                session.add(
-                    OutboxRow(
-                        id=self._new_id(),
-                        approval_id=approval_id,
-                        operation="execute",
-                        status="pending",
-                        attempts=0,
-                        available_at=now,
-                        created_at=now,
-                    )
-                )
+                self._enqueue(session, approval_id, "execute")
                 self._audit.append(
                     session,
                     actor=user,
@@ -259,6 +249,13 @@ class ApprovalService:
         """Queue an undo of an executed, reversible action within the policy's window."""
         now = self._clock.now()
         with self._db.transaction() as session:
+            # Lock the row first, so two undo clicks queue up instead of racing.
+            session.execute(
+                update(ApprovalRow)
+                .where(ApprovalRow.id == approval_id, ApprovalRow.status == "executed")
+                .values(updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
             row = self._get_row(session, approval_id)
             if row.status != "executed":
                 raise UndoNotAllowedError(
@@ -278,17 +275,7 @@ class ApprovalService:
             ).first()
             if already is not None:
                 raise ApprovalAlreadyResolvedError(approval_id, "being undone", None)
-            session.add(
-                OutboxRow(
-                    id=self._new_id(),
-                    approval_id=approval_id,
-                    operation="undo",
-                    status="pending",
-                    attempts=0,
-                    available_at=now,
-                    created_at=now,
-                )
-            )
+            self._enqueue(session, approval_id, "undo")
             self._audit.append(session, actor=user, event="undo_requested", subject=approval_id, payload={})
             return approval_from_row(row, self._votes(session, approval_id))
 
@@ -339,6 +326,20 @@ class ApprovalService:
             .execution_options(synchronize_session=False)
         )
         return int(getattr(result, "rowcount", 0)) == 1
+
+    def _enqueue(self, session: Session, approval_id: str, operation: str) -> None:
+        now = self._clock.now()
+        session.add(
+            OutboxRow(
+                id=self._new_id(),
+                approval_id=approval_id,
+                operation=operation,
+                status="pending",
+                attempts=0,
+                available_at=now,
+                created_at=now,
+            )
+        )
 
     def _claim_pending(self, session: Session, approval_id: str) -> ApprovalRow:
         """Lock a pending approval for this transaction, or explain why it can't be."""

@@ -48,26 +48,17 @@ class VerifyReport(BaseModel):
     head: str
 
 
-def event_hash(
-    *,
-    seq: int,
-    at: datetime,
-    actor: str,
-    event: str,
-    subject: str | None,
-    rule: str | None,
-    payload: dict[str, Any],
-    prev_hash: str,
-) -> str:
+def event_hash(row: AuditEventRow) -> str:
+    """SHA-256 over the event's canonical JSON, including the previous event's hash."""
     body = {
-        "seq": seq,
-        "at": at.isoformat(timespec="microseconds"),
-        "actor": actor,
-        "event": event,
-        "subject": subject,
-        "rule": rule,
-        "payload": payload,
-        "prev": prev_hash,
+        "seq": row.seq,
+        "at": row.at.isoformat(timespec="microseconds"),
+        "actor": row.actor,
+        "event": row.event,
+        "subject": row.subject,
+        "rule": row.rule,
+        "payload": row.payload,
+        "prev": row.prev_hash,
     }
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -96,19 +87,8 @@ class AuditLog:
         # Round-trip through JSON now so the hash covers exactly what is stored.
         stored_payload = json.loads(json.dumps(payload, default=str))
         at = self._clock.now().astimezone(UTC)
-        seq = head.seq + 1
-        digest = event_hash(
-            seq=seq,
-            at=at,
-            actor=actor,
-            event=event,
-            subject=subject,
-            rule=rule,
-            payload=stored_payload,
-            prev_hash=head.hash,
-        )
         row = AuditEventRow(
-            seq=seq,
+            seq=head.seq + 1,
             at=at,
             actor=actor,
             event=event,
@@ -116,11 +96,11 @@ class AuditLog:
             rule=rule,
             payload=stored_payload,
             prev_hash=head.hash,
-            hash=digest,
         )
+        row.hash = event_hash(row)
         session.add(row)
-        head.seq = seq
-        head.hash = digest
+        head.seq = row.seq
+        head.hash = row.hash
         session.flush()
         return _to_event(row)
 
@@ -133,17 +113,7 @@ class AuditLog:
                 raise AuditChainError(expected_seq, f"missing (next stored event is {row.seq})")
             if row.prev_hash != expected_prev:
                 raise AuditChainError(row.seq, "does not link to the event before it")
-            recomputed = event_hash(
-                seq=row.seq,
-                at=row.at,
-                actor=row.actor,
-                event=row.event,
-                subject=row.subject,
-                rule=row.rule,
-                payload=row.payload,
-                prev_hash=row.prev_hash,
-            )
-            if recomputed != row.hash:
+            if event_hash(row) != row.hash:
                 raise AuditChainError(
                     row.seq, "content does not match its hash (edited after it was written)"
                 )

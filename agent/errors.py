@@ -20,6 +20,7 @@
     │   ├── CRMNotFoundError
     │   ├── CRMConflictError      version mismatch on a compare-and-set write
     │   ├── CRMAuthError
+    │   ├── CRMValidationError    the CRM refused the data (unknown field, owner ...): not worth a retry
     │   └── CRMRateLimitedError   (``.retry_after`` seconds)
     └── AuditChainError           the audit log does not verify (``.seq``)
 
@@ -135,6 +136,10 @@ class CRMConflictError(CRMError):
 
 
 class CRMAuthError(CRMError):
+    pass
+
+
+class CRMValidationError(CRMError):
     pass
 
 

@@ -25,6 +25,7 @@ from agent.errors import (
     CRMAuthError,
     CRMError,
     CRMRateLimitedError,
+    CRMValidationError,
     ExecutionError,
     StaleRecordError,
     ValidationFailedError,
@@ -156,7 +157,7 @@ class OutboxWorker:
             result = self._executor.execute(action, key=approval_id)
         except StaleRecordError as stale:
             return self._settle(row_id, approval_id, "superseded", str(stale))
-        except (ValidationFailedError, CRMAuthError, ExecutionError) as error:
+        except (ValidationFailedError, CRMAuthError, CRMValidationError, ExecutionError) as error:
             return self._settle(row_id, approval_id, "failed", f"{type(error).__name__}: {error}")
         except CRMError as error:
             if attempts >= self._max_attempts:

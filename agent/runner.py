@@ -17,7 +17,13 @@ from sqlalchemy import update
 
 from agent.approvals import ApprovalService
 from agent.audit import AuditLog
-from agent.errors import CRMAuthError, CRMError, StaleRecordError, ValidationFailedError
+from agent.errors import (
+    CRMAuthError,
+    CRMError,
+    CRMValidationError,
+    StaleRecordError,
+    ValidationFailedError,
+)
 from agent.executor import Executor
 from agent.facts import gather_facts
 from agent.models import ExecutionResult, ProposedAction, Record, Target, Verdict
@@ -223,7 +229,7 @@ class Runner:
             attempt += 1
             try:
                 return self._executor.execute(action, key=action.id)
-            except (StaleRecordError, ValidationFailedError, CRMAuthError):
+            except (StaleRecordError, ValidationFailedError, CRMAuthError, CRMValidationError):
                 raise
             except CRMError as error:
                 if attempt >= self._max_attempts:

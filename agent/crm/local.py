@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from agent.crm.fields import EMAIL, fields_of
-from agent.errors import CRMConflictError, CRMError, CRMNotFoundError
+from agent.errors import CRMConflictError, CRMError, CRMNotFoundError, CRMValidationError
 from agent.models import OWNER_FIELD, FieldValue, Note, ObjectType, Owner, Record
 from agent.ports import Clock
 from agent.store.database import Database
@@ -359,7 +359,7 @@ class LocalCRM:
             if owner_ids:
                 known = set(session.scalars(select(CRMOwnerRow.id).where(CRMOwnerRow.id.in_(owner_ids))))
                 if unknown := sorted(owner_ids - known):
-                    raise CRMError(f"unknown owner(s): {', '.join(unknown)}")
+                    raise CRMValidationError(f"unknown owner(s): {', '.join(unknown)}")
             try:
                 session.execute(insert(CRMRecordRow), values)
             except IntegrityError as exc:
@@ -431,7 +431,7 @@ def _apply(
     for name, value in changes.items():
         if name == OWNER_FIELD:
             if value is not None and not isinstance(value, str):
-                raise CRMError(f"owner_id must be a string or None, not {value!r}")
+                raise CRMValidationError(f"owner_id must be a string or None, not {value!r}")
             owner_id = value
         elif value is None:
             new_fields.pop(name, None)
@@ -442,13 +442,13 @@ def _apply(
 
 def _check_owner(session: Session, owner_id: str | None) -> None:
     if owner_id is not None and session.get(CRMOwnerRow, owner_id) is None:
-        raise CRMError(f"unknown owner {owner_id}")
+        raise CRMValidationError(f"unknown owner {owner_id}")
 
 
 def _check_field_names(object_type: ObjectType, names: Iterable[str]) -> None:
     unknown = sorted(set(names) - fields_of(object_type))
     if unknown:
-        raise CRMError(f"{object_type} has no field(s) {', '.join(unknown)}")
+        raise CRMValidationError(f"{object_type} has no field(s) {', '.join(unknown)}")
 
 
 def _check_key(key: str) -> None:
@@ -460,7 +460,7 @@ def _replayed(session: Session, key: str, operation: str, record_id: str) -> CRM
     """The applied op for ``key``, or None; a key reused for something else is an error."""
     op = session.get(CRMAppliedOpRow, key)
     if op is not None and (op.operation != operation or op.record_id != record_id):
-        raise CRMError(
+        raise CRMValidationError(
             f"idempotency key {key!r} was already used for {op.operation} of {op.record_id}, "
             f"not {operation} of {record_id}"
         )

@@ -14,6 +14,7 @@ as written (a record can show several), so a hygiene run can be scored against i
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 import unicodedata
@@ -25,6 +26,7 @@ from types import MappingProxyType
 
 import phonenumbers
 from faker import Faker
+from pydantic import BaseModel, ConfigDict
 
 from agent.crm.fields import INDUSTRIES, LEAD_SOURCES, LEAD_STATUSES, REQUIRED_FIELDS
 from agent.crm.local import LocalCRM
@@ -48,7 +50,22 @@ DEFECTS: tuple[str, ...] = (
     "high_value_account_inactive_owner",
     "junk_lead",
 )
-"""Every planted defect, as counted in :attr:`SeedReport.defects`."""
+"""Every planted defect, as counted in :attr:`SeedReport.defects`.
+
+Each count is the number of records showing the defect in the stored data:
+
+- exact_duplicate: leads beyond the first sharing an email (compared stripped, lower-cased);
+- fuzzy_duplicate: planted pairs (see ``fuzzy_duplicate_pairs``): one typo, another address;
+- bad_name_casing: a first or last name that is padded, ALL CAPS, or has a lower-case word
+  other than a particle ("jOHN", "  mary  ", "SMITH");
+- invalid_email / disposable_email / messy_email: bad syntax; a throwaway domain; upper case
+  or surrounding whitespace on an otherwise usable address;
+- unformatted_phone: not E.164; country_variant: not an ISO code; state_variant: not a USPS code;
+- missing_required: a field of ``REQUIRED_FIELDS`` is empty;
+- unowned_lead, inactive_owner_lead, stale_lead (New, no activity or update for 120 days);
+- high_value_account (annual_revenue >= 1,000,000), and those of an inactive owner;
+- junk_lead: "test"/"asdf" as a name or company, or as the email's local part.
+"""
 
 STALE_AFTER = timedelta(days=120)
 """A lead is stale when it is New and neither active nor updated for this long."""
@@ -60,9 +77,10 @@ TRICKY_SURNAMES: tuple[str, ...] = ("McDonald", "MacLeod", "O'Neil", "O'Brien", 
 PARTICLES: frozenset[str] = frozenset({"van", "von", "der", "den", "de", "la", "le", "du", "da", "di", "ter"})
 
 
-@dataclass(frozen=True)
-class SeedReport:
+class SeedReport(BaseModel):
     """What was seeded, and how many records show each defect (see :data:`DEFECTS`)."""
+
+    model_config = ConfigDict(frozen=True)
 
     seed: int
     records_total: int
@@ -71,7 +89,7 @@ class SeedReport:
     accounts: int
     owners: int
     inactive_owners: int
-    defects: Mapping[str, int]
+    defects: dict[str, int]
     exact_duplicate_pairs: tuple[tuple[str, str], ...]
     """(original, later copy) lead ids: same email up to case."""
     fuzzy_duplicate_pairs: tuple[tuple[str, str], ...]
@@ -171,6 +189,8 @@ _COUNTRIES: tuple[_Country, ...] = (
     ),
 )  # fmt: skip
 
+_COUNTRY_CUM_WEIGHTS = tuple(itertools.accumulate(c.weight for c in _COUNTRIES))
+_STATUS_CUM_WEIGHTS = tuple(itertools.accumulate((30, 25, 20, 15, 10)))  # New ... Unqualified
 _US_STATES: Mapping[str, tuple[str, str]] = MappingProxyType(
     {
         "CA": ("California", "Calif."),
@@ -212,7 +232,7 @@ _E164 = re.compile(r"\+[1-9]\d{7,14}")
 _EMAIL = re.compile(r"[a-z0-9]+(?:[._+-][a-z0-9]+)*@(?:[a-z0-9]+(?:-[a-z0-9]+)*\.)+[a-z]{2,}")
 
 
-def well_cased(name: str) -> bool:
+def _well_cased(name: str) -> bool:
     """True for "John", "McDonald", "O'Neil", "van der Berg"; False for "jOHN", "  mary ", "SMITH"."""
     if name != name.strip() or "  " in name:
         return False
@@ -226,7 +246,7 @@ def well_cased(name: str) -> bool:
     return True
 
 
-def valid_email_syntax(email: str) -> bool:
+def _valid_email_syntax(email: str) -> bool:
     """Plain address syntax, after stripping and lower-casing (no DNS)."""
     return _EMAIL.fullmatch(email.strip().lower()) is not None
 
@@ -236,12 +256,12 @@ def _defects_of(record: Record, inactive: frozenset[str], now: datetime) -> list
     f = record.fields
     for name in ("first_name", "last_name"):
         value = f.get(name)
-        if isinstance(value, str) and not well_cased(value):
+        if isinstance(value, str) and not _well_cased(value):
             found.append("bad_name_casing")
             break
     email = f.get("email")
     if isinstance(email, str):
-        if not valid_email_syntax(email):
+        if not _valid_email_syntax(email):
             found.append("invalid_email")
         elif email.strip().lower().rpartition("@")[2] in DISPOSABLE_DOMAINS:
             found.append("disposable_email")
@@ -309,7 +329,7 @@ def _report(seed: int, now: datetime, data: _Seeded) -> SeedReport:
         accounts=len(data.accounts),
         owners=len(data.owners),
         inactive_owners=len(inactive),
-        defects=MappingProxyType({name: counts[name] for name in DEFECTS}),
+        defects={name: counts[name] for name in DEFECTS},
         exact_duplicate_pairs=tuple(data.exact_pairs),
         fuzzy_duplicate_pairs=tuple(data.fuzzy_pairs),
         tricky_names=sum(1 for r in people if r.fields.get("last_name") in TRICKY_SURNAMES),
@@ -369,13 +389,14 @@ class _Generator:
             n_accounts = 1
         n_leads = total - n_accounts - n_contacts
         n_exact, n_fuzzy, n_junk = (self._quota(r, n_leads) for r in (0.03, 0.02, 0.015))
-        n_base = max(0, n_leads - n_exact - n_fuzzy - n_junk)
-        n_exact, n_fuzzy = min(n_exact, n_base // 2), min(n_fuzzy, n_base - min(n_exact, n_base // 2))
-        n_junk = n_leads - n_base - n_exact - n_fuzzy
+        n_base = n_leads - n_exact - n_fuzzy - n_junk
 
         accounts = [self._account() for _ in range(n_accounts)]
         contacts = [self._contact(self.rng.choice(accounts)) for _ in range(n_contacts)]
-        leads = [self._lead(accounts) for _ in range(n_base)]
+        by_country: dict[str, list[_Draft]] = {}
+        for account in accounts:
+            by_country.setdefault(account.country.code, []).append(account)
+        leads = [self._lead(by_country) for _ in range(n_base)]
         originals = self.rng.sample(leads, n_exact + n_fuzzy)
         exact = [(o, self._exact_copy(o)) for o in originals[:n_exact]]
         fuzzy = [(o, self._fuzzy_copy(o)) for o in originals[n_exact:]]
@@ -420,7 +441,7 @@ class _Generator:
         return self.rng.choice([o.id for o in self.owners if o.active and o.team == country.team])
 
     def _country(self) -> _Country:
-        return self.rng.choices(_COUNTRIES, weights=[c.weight for c in _COUNTRIES])[0]
+        return self.rng.choices(_COUNTRIES, cum_weights=_COUNTRY_CUM_WEIGHTS)[0]
 
     def _account(self) -> _Draft:
         country = self._country()
@@ -463,19 +484,19 @@ class _Generator:
         self._set_activity(draft, recent=self._chance(0.7))
         return draft
 
-    def _lead(self, accounts: Sequence[_Draft]) -> _Draft:
+    def _lead(self, accounts: Mapping[str, Sequence[_Draft]]) -> _Draft:
         country = self._country()
         fake = self.fakers[country.code]
         place = self.rng.choice(country.places)
         first, last = self._person_name(fake)
-        known = [a for a in accounts if a.country is country]
+        known = accounts.get(country.code, ())
         if known and self._chance(0.15):
             account = self.rng.choice(known)
             company, domain = str(account.fields["name"]), str(account.fields["domain"])
         else:
             company = self._company(country)
             domain = _domain_of(company, country)
-        status = self.rng.choices(LEAD_STATUSES, weights=[30, 25, 20, 15, 10])[0]
+        status = self.rng.choices(LEAD_STATUSES, cum_weights=_STATUS_CUM_WEIGHTS)[0]
         fields: dict[str, FieldValue] = {
             "first_name": first,
             "last_name": last,
@@ -620,8 +641,6 @@ class _Generator:
             draft.fields["last_activity_at"] = (
                 (draft.updated_at - timedelta(days=self.rng.randint(0, 5))).date().isoformat()
             )
-            if draft.updated_at > self.now - STALE_AFTER - timedelta(days=10):
-                raise AssertionError("a planted stale lead is not stale")
 
     def _plant_high_value(self, accounts: list[_Draft]) -> None:
         chosen = self.rng.sample(accounts, self._quota(0.03, len(accounts), minimum=2))
@@ -690,7 +709,7 @@ class _Generator:
         for _ in range(20):
             first, last = str(fake.first_name()), _fix_mc(str(fake.last_name()))
             names = (first, last)
-            if all(well_cased(n) and n.lower() not in JUNK_WORDS and _slug(n) for n in names):
+            if all(_well_cased(n) and n.lower() not in JUNK_WORDS and _slug(n) for n in names):
                 return names
         raise RuntimeError("Faker kept producing unusable names")
 
@@ -783,7 +802,7 @@ def _typo(rng: random.Random, word: str) -> str:
 
 def _miscase(rng: random.Random, name: str) -> str:
     style = rng.choice(["lower", "upper", "inverted", "padded"])
-    if style == "lower" and not well_cased(name.lower()):
+    if style == "lower" and not _well_cased(name.lower()):
         return name.lower()
     if style == "upper":
         return name.upper()

@@ -29,7 +29,8 @@ def demo(
     """A fresh embedded CRM, one agent pass, and what to do next."""
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
-    url = f"sqlite:///{database}"
+    # Absolute, so the printed commands work from any directory.
+    url = f"sqlite:///{database.resolve()}"
     config = settings().model_copy(update={"database_url": url})
     out = console()
     with services(config) as svc:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from agent.errors import ApprovalAlreadyResolvedError
 from agent.store.rows import AuditEventRow, CRMAppliedOpRow, OutboxRow
-from tests.support.stack import GROUP, Stack, merge_action
+from tests.support.stack import GROUP, Stack, field_action, merge_action
 
 
 def test_twenty_threads_approving_give_one_outbox_row_and_one_crm_write(database_url: str) -> None:
@@ -75,5 +75,35 @@ def test_twenty_threads_approving_give_one_outbox_row_and_one_crm_write(database
         assert executed_events == 1
         assert stack.crm.get("lead", other.id) is None
         assert stack.approvals.get(approval_id).status == "executed"
+    finally:
+        stack.close()
+
+
+def test_two_undo_clicks_at_once_queue_one_undo(database_url: str) -> None:
+    stack = Stack(database_url)
+    try:
+        lead = stack.lead(annual_revenue=3_000_000, email="big@acme.io")
+        approval_id = stack.queue(field_action(lead, action_id="act-hv", email="big2@acme.io"))
+        stack.approvals.approve(approval_id, "U0APPROVER")
+        stack.worker.drain()
+        results: list[str] = []
+        start = threading.Barrier(2)
+
+        def click(user: str) -> None:
+            start.wait()
+            try:
+                stack.approvals.request_undo(approval_id, user)
+                results.append("queued")
+            except ApprovalAlreadyResolvedError:
+                results.append("already")
+
+        threads = [threading.Thread(target=click, args=(user,)) for user in ("U0APPROVER", "U0LEAD1")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+        assert sorted(results) == ["already", "queued"]
+        assert [o.outcome for o in stack.worker.drain()] == ["undone"]
     finally:
         stack.close()

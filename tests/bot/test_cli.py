@@ -236,3 +236,15 @@ def test_seeding_a_crm_that_has_data_is_refused(run, tmp_path: Path) -> None:  #
 
     assert again.exit_code == 2
     assert "already has records" in again.output
+
+
+def test_db_upgrade_brings_a_new_database_to_head(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}"}
+
+    upgraded = run("db", "upgrade", env=env)
+    current = run("db", "current", env=env)
+
+    assert upgraded.exit_code == 0, upgraded.output
+    head = re.search(r"head: (\w+)", current.output)
+    assert head
+    assert f"current: {head[1]}" in current.output

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from agent.crm.local import LocalCRM
-from agent.errors import CRMConflictError, CRMError, CRMNotFoundError
+from agent.errors import CRMConflictError, CRMNotFoundError, CRMValidationError
 from agent.models import Owner, Record
 from agent.store.database import Database
 from agent.store.rows import CRMRecordRow
@@ -105,9 +105,9 @@ def test_count_counts_live_records_of_one_type(crm: LocalCRM) -> None:
 
 
 def test_creating_a_record_with_an_unknown_field_or_owner_is_refused(crm: LocalCRM) -> None:
-    with pytest.raises(CRMError, match="no field"):
+    with pytest.raises(CRMValidationError, match="no field"):
         crm.create_record("lead", {"Email": "x@y.com"})
-    with pytest.raises(CRMError, match="unknown owner"):
+    with pytest.raises(CRMValidationError, match="unknown owner"):
         crm.create_record("lead", {"email": "x@y.com"}, owner_id="O999")
     assert crm.count("lead") == 0
 
@@ -181,7 +181,7 @@ def test_an_idempotency_key_reused_for_another_record_is_refused(crm: LocalCRM) 
     _lead(crm, "L2", email="two@acme.com")
     crm.update("lead", "L1", {"status": "Working"}, expected_version="1", idempotency_key="k1")
 
-    with pytest.raises(CRMError, match="already used"):
+    with pytest.raises(CRMValidationError, match="already used"):
         crm.update("lead", "L2", {"status": "Working"}, expected_version="1", idempotency_key="k1")
     assert _version(crm, "L2") == "1"
 
@@ -213,9 +213,9 @@ def test_update_sets_and_clears_the_owner(crm: LocalCRM) -> None:
 def test_update_to_an_unknown_owner_or_field_is_refused_and_writes_nothing(crm: LocalCRM) -> None:
     _lead(crm, "L1")
 
-    with pytest.raises(CRMError, match="unknown owner"):
+    with pytest.raises(CRMValidationError, match="unknown owner"):
         crm.update("lead", "L1", {"owner_id": "O999"}, expected_version="1", idempotency_key="k1")
-    with pytest.raises(CRMError, match="no field"):
+    with pytest.raises(CRMValidationError, match="no field"):
         crm.update("lead", "L1", {"account_id": "A1"}, expected_version="1", idempotency_key="k2")
     assert _version(crm, "L1") == "1"
 
@@ -551,5 +551,5 @@ def test_search_by_other_fields_and_by_owner(crm: LocalCRM) -> None:
     assert [r.id for r in crm.search("lead", "employees", 10)] == ["L1", "L2"]
     assert [r.id for r in crm.search("lead", "owner_id", "O001")] == ["L1"]
     assert [r.id for r in crm.search("lead", "owner_id", None)] == ["L2"]
-    with pytest.raises(CRMError, match="no field"):
+    with pytest.raises(CRMValidationError, match="no field"):
         crm.search("lead", "colour", "red")

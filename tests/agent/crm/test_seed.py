@@ -15,6 +15,7 @@ import re
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 
@@ -139,7 +140,8 @@ def test_records_use_only_canonical_fields_and_ids_follow_creation_order(
     seeded: tuple[LocalCRM, SeedReport],
 ) -> None:
     crm, _ = seeded
-    for object_type, prefix in (("lead", "L"), ("contact", "C"), ("account", "A")):
+    prefixes: tuple[tuple[ObjectType, str], ...] = (("lead", "L"), ("contact", "C"), ("account", "A"))
+    for object_type, prefix in prefixes:
         records = list(crm.iter_records(object_type))
         assert [r.id for r in records] == [f"{prefix}{n:06d}" for n in range(1, len(records) + 1)]
         assert [r.created_at for r in records] == sorted(r.created_at for r in records)
@@ -189,7 +191,7 @@ def _badly_cased(name: str) -> bool:
     )
 
 
-def _junk(fields: dict[str, object]) -> bool:
+def _junk(fields: Mapping[str, object]) -> bool:
     values = {str(fields.get(n, "")).strip().lower() for n in ("first_name", "last_name", "company")}
     local = str(fields.get("email", "")).strip().lower().partition("@")[0]
     return bool(values & {"test", "asdf"}) or local in {"test", "asdf"}
