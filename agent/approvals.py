@@ -17,7 +17,9 @@ for the write that follows.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -27,11 +29,14 @@ from agent.audit import AuditLog
 from agent.errors import (
     ApprovalAlreadyResolvedError,
     ApprovalNotFoundError,
+    EditNotAllowedError,
     NotAnApproverError,
     UndoNotAllowedError,
 )
+from agent.memory import remember
 from agent.models import (
     REVERSIBLE_KINDS,
+    ActionFacts,
     Approval,
     ApprovalStatus,
     Approved,
@@ -40,13 +45,21 @@ from agent.models import (
     Rejected,
     Verdict,
 )
-from agent.policy import Policy, approval_requirement, expiry_for, may_approve
+from agent.narrowing import narrow
+from agent.policy import Policy, approval_requirement, evaluate, expiry_for, may_approve
 from agent.ports import ApproverDirectory, Clock, Notifier
 from agent.store.convert import approval_from_row, dedupe_hash
 from agent.store.database import Database
 from agent.store.rows import ApprovalRow, ApprovalVoteRow, OutboxRow
 
 OPEN_STATUSES: tuple[ApprovalStatus, ...] = ("pending", "approved", "executing")
+
+
+@dataclass(frozen=True)
+class _Edit:
+    base: dict[str, object]
+    """The action (as stored) that was narrowed."""
+    narrowed: ProposedAction
 
 
 class ApprovalService:
@@ -62,7 +75,11 @@ class ApprovalService:
         new_id: Callable[[], str],
         directory: ApproverDirectory,
         notifier: Notifier,
+        gather: Callable[[ProposedAction], ActionFacts] | None = None,
     ) -> None:
+        """``gather`` reads the facts of an edited action from the CRM, so the policy
+        can look at it again; without it, edits are checked for shape only."""
+        self._gather = gather
         self._db = database
         self.policy = policy
         self._audit = audit
@@ -135,13 +152,13 @@ class ApprovalService:
         self._notifier.approval_requested(approval)
         return approval
 
-    def attach_message(self, approval_id: str, *, channel: str, ts: str) -> None:
-        """Remember where the approval's Slack card lives (for later updates)."""
+    def forget_card(self, approval_id: str, *, ts: str) -> None:
+        """The card at ``ts`` is gone (deleted in Slack): a pending approval gets a new one."""
         with self._db.transaction() as session:
             session.execute(
                 update(ApprovalRow)
-                .where(ApprovalRow.id == approval_id)
-                .values(slack_channel=channel, slack_ts=ts)
+                .where(ApprovalRow.id == approval_id, ApprovalRow.slack_ts == ts)
+                .values(slack_channel=None, slack_ts=None, slack_revision=None, slack_status=None)
             )
 
     # -- deciding --------------------------------------------------------------
@@ -151,28 +168,40 @@ class ApprovalService:
             return self.approve(approval_id, decision.user)
         return self.reject(approval_id, decision.user, decision.reason)
 
-    def approve(self, approval_id: str, user: str) -> Approval:
+    def approve(self, approval_id: str, user: str, *, exclude: Collection[str] = ()) -> Approval:
         """Record ``user``'s approval; with enough approvals, approve and queue execution.
+
+        ``exclude`` drops records from the change first (a bulk card's unticked
+        items): an approval can narrow a change, never widen it.
 
         Raises:
             ApprovalNotFoundError: no such approval.
             ApprovalAlreadyResolvedError: it is no longer pending (someone got there first).
-            NotAnApproverError: ``user`` may not approve it, or already did.
+            NotAnApproverError: ``user`` may not approve it, or already did (audited).
+            EditNotAllowedError: the exclusions leave nothing, or name records not in it.
         """
         self._expire_if_due(approval_id)
+        edit = None
+        if exclude:
+            current = self.get(approval_id).action
+            keep = [t.record_id for t in current.targets if t.record_id not in set(exclude)]
+            edit = self._checked_edit(current, narrow(current, keep_records=keep))
         now = self._clock.now()
-        with self._db.transaction() as session:
+        with self._refusal_audited(approval_id, user, "approve"), self._db.transaction() as session:
             row = self._claim_pending(session, approval_id)
             requirement = approval_requirement(self.policy, row_verdict(row).gates)
             _check_requester(row, user, requester_may_approve=requirement.requester_may_approve)
             if not may_approve(requirement, user, self._directory):
                 raise NotAnApproverError(f"{user} is not an approver for {_gates_text(row)}")
+            if edit is not None:
+                self._store_edit(session, row, edit, user)
             votes = self._votes(session, approval_id)
             if user in votes:
                 raise NotAnApproverError(f"{user} has already approved {approval_id}")
             session.add(ApprovalVoteRow(approval_id=approval_id, user_id=user, created_at=now))
             votes = (*votes, user)
             if len(votes) < requirement.min_approvals:
+                row.revision = (row.revision or 0) + 1  # the card shows the votes so far
                 self._audit.append(
                     session,
                     actor=user,
@@ -204,7 +233,7 @@ class ApprovalService:
         decision = Rejected(user=user, reason=reason)  # validates the reason
         self._expire_if_due(approval_id)
         now = self._clock.now()
-        with self._db.transaction() as session:
+        with self._refusal_audited(approval_id, user, "reject"), self._db.transaction() as session:
             row = self._claim_pending(session, approval_id)
             requirement = approval_requirement(self.policy, row_verdict(row).gates)
             if user != row.requested_by and not may_approve(requirement, user, self._directory):
@@ -218,6 +247,14 @@ class ApprovalService:
                 decided_at=now,
                 reason=decision.reason.strip(),
             )
+            remember(
+                session,
+                ProposedAction.model_validate(row.action),
+                approval_id=approval_id,
+                reason=decision.reason.strip(),
+                user=user,
+                at=now,
+            )
             self._audit.append(
                 session,
                 actor=user,
@@ -229,6 +266,98 @@ class ApprovalService:
             approval = self._load(session, approval_id)
         self._notifier.approval_updated(approval)
         return approval
+
+    def edit(
+        self,
+        approval_id: str,
+        user: str,
+        *,
+        keep_records: Collection[str] | None = None,
+        keep_fields: Collection[str] | None = None,
+    ) -> Approval:
+        """Narrow a pending change to fewer records or fields; checked by the policy again.
+
+        Raises:
+            EditNotAllowedError: the edit would widen or empty the change, or the
+                policy refuses the narrowed change.
+            NotAnApproverError: ``user`` may not decide this approval (audited).
+        """
+        self._expire_if_due(approval_id)
+        current = self.get(approval_id).action
+        edit = self._checked_edit(
+            current, narrow(current, keep_records=keep_records, keep_fields=keep_fields)
+        )
+        with self._refusal_audited(approval_id, user, "edit"), self._db.transaction() as session:
+            row = self._claim_pending(session, approval_id)
+            requirement = approval_requirement(self.policy, row_verdict(row).gates)
+            if not may_approve(requirement, user, self._directory):
+                raise NotAnApproverError(f"{user} is not an approver for {_gates_text(row)}")
+            self._store_edit(session, row, edit, user)
+            approval = self._load(session, approval_id)
+        self._notifier.approval_updated(approval)
+        return approval
+
+    def pending_for(self, user: str, *, limit: int = 50) -> list[Approval]:
+        """Pending approvals ``user`` may decide, oldest first (most urgent)."""
+        mine: list[Approval] = []
+        oldest_first = sorted(self.recent(["pending"], limit=1000), key=lambda a: (a.created_at, a.id))
+        for approval in oldest_first:
+            requirement = approval_requirement(self.policy, approval.verdict.gates)
+            if not requirement.requester_may_approve and approval.requested_by == user:
+                continue
+            if user in approval.approvals:
+                continue
+            if may_approve(requirement, user, self._directory):
+                mine.append(approval)
+            if len(mine) >= limit:
+                break
+        return mine
+
+    def cards_to_sync(self, *, limit: int = 50) -> list[Approval]:
+        """Approvals whose Slack card is missing (pending, never posted) or older than the approval."""
+        with self._db.transaction() as session:
+            rows = (
+                session.execute(
+                    select(ApprovalRow)
+                    .where(
+                        ((ApprovalRow.slack_ts.is_(None)) & (ApprovalRow.status == "pending"))
+                        | (
+                            ApprovalRow.slack_ts.is_not(None)
+                            & (
+                                ApprovalRow.slack_revision.is_(None)
+                                | (ApprovalRow.slack_revision < ApprovalRow.revision)
+                            )
+                        )
+                    )
+                    .order_by(ApprovalRow.updated_at, ApprovalRow.id)
+                    .limit(limit)
+                )
+                .scalars()
+                .all()
+            )
+            return [approval_from_row(row, self._votes(session, row.id)) for row in rows]
+
+    def mark_card_synced(
+        self, approval_id: str, *, channel: str, ts: str, shown: int, status: str | None = None
+    ) -> bool:
+        """Record that the card at ``channel``/``ts`` shows the approval at revision ``shown``.
+
+        Guarded: a card posted by someone else first, or a sync that lost a race
+        with a newer one, does not overwrite it. True when recorded.
+        """
+        with self._db.transaction() as session:
+            row = self._get_row(session, approval_id)
+            if row.slack_ts is not None and (row.slack_channel, row.slack_ts) != (channel, ts):
+                return False
+            if row.slack_revision is not None and row.slack_revision >= shown:
+                return False
+            result = session.execute(
+                update(ApprovalRow)
+                .where(ApprovalRow.id == approval_id)
+                .values(slack_channel=channel, slack_ts=ts, slack_revision=shown, slack_status=status)
+                .execution_options(synchronize_session=False)
+            )
+            return int(getattr(result, "rowcount", 0)) == 1
 
     def expire_due(self) -> list[Approval]:
         """Expire every pending approval whose time is up (the policy says what follows)."""
@@ -248,7 +377,7 @@ class ApprovalService:
     def request_undo(self, approval_id: str, user: str) -> Approval:
         """Queue an undo of an executed, reversible action within the policy's window."""
         now = self._clock.now()
-        with self._db.transaction() as session:
+        with self._refusal_audited(approval_id, user, "undo"), self._db.transaction() as session:
             # Lock the row first, so two undo clicks queue up instead of racing.
             session.execute(
                 update(ApprovalRow)
@@ -322,10 +451,56 @@ class ApprovalService:
         result = session.execute(
             update(ApprovalRow)
             .where(ApprovalRow.id == approval_id, ApprovalRow.status.in_(from_))
-            .values(status=to, updated_at=self._clock.now(), **values)
+            .values(status=to, updated_at=self._clock.now(), revision=ApprovalRow.revision + 1, **values)
             .execution_options(synchronize_session=False)
         )
         return int(getattr(result, "rowcount", 0)) == 1
+
+    def _checked_edit(self, current: ProposedAction, narrowed: ProposedAction) -> _Edit:
+        """Let the policy look at a narrowed change; done before the write transaction
+        because reading the CRM inside it would wait on our own lock (SQLite)."""
+        if self._gather is not None:
+            verdict = evaluate(self.policy, narrowed, self._gather(narrowed))
+            if verdict.outcome == "deny":
+                raise EditNotAllowedError(f"the policy refuses the edited change: {verdict.reason}")
+        return _Edit(base=current.model_dump(mode="json"), narrowed=narrowed)
+
+    def _store_edit(self, session: Session, row: ApprovalRow, edit: _Edit, user: str) -> None:
+        """Replace the pending action with the narrower one, if nobody changed it meanwhile."""
+        if row.action != edit.base:
+            raise EditNotAllowedError("the request changed while you were editing it; look again")
+        narrowed = edit.narrowed
+        before = row.action
+        row.action = narrowed.model_dump(mode="json")
+        row.dedupe_key = narrowed.dedupe_key()
+        row.dedupe_hash = dedupe_hash(narrowed)
+        row.updated_at = self._clock.now()
+        row.revision = (row.revision or 0) + 1
+        session.flush()
+        self._audit.append(
+            session,
+            actor=user,
+            event="edited",
+            subject=row.id,
+            rule=row_verdict(row).rule,
+            payload={"before": before, "after": row.action},
+        )
+
+    @contextmanager
+    def _refusal_audited(self, approval_id: str, user: str, attempted: str) -> Iterator[None]:
+        """An unauthorised attempt changes nothing, but it is written down."""
+        try:
+            yield
+        except NotAnApproverError as refused:
+            with self._db.transaction() as session:
+                self._audit.append(
+                    session,
+                    actor=user,
+                    event="decision_refused",
+                    subject=approval_id,
+                    payload={"attempted": attempted, "why": str(refused)},
+                )
+            raise
 
     def _enqueue(self, session: Session, approval_id: str, operation: str) -> None:
         now = self._clock.now()

@@ -12,6 +12,7 @@
     │   ├── ApprovalNotFoundError
     │   ├── ApprovalAlreadyResolvedError   someone got there first (``.status``, ``.by``)
     │   ├── NotAnApproverError             the user may not decide this approval
+    │   ├── EditNotAllowedError            an edit would widen the change, or empty it
     │   └── UndoNotAllowedError
     ├── ExecutionError
     │   ├── StaleRecordError      the record changed since the plan (-> superseded)
@@ -95,6 +96,10 @@ class ApprovalAlreadyResolvedError(ApprovalError):
 
 
 class NotAnApproverError(ApprovalError):
+    pass
+
+
+class EditNotAllowedError(ApprovalError):
     pass
 
 

@@ -270,6 +270,14 @@ class Approval(_Frozen):
     result: dict[str, Any] | None = None
     slack_channel: str | None = None
     slack_ts: str | None = None
+    updated_at: datetime | None = None
+    executed_at: datetime | None = None
+    revision: int = 0
+    """Bumped by every change a person could see (transition, vote, edit)."""
+    slack_revision: int | None = None
+    """The revision the Slack card shows."""
+    slack_status: ApprovalStatus | None = None
+    """The status the Slack card last showed."""
 
 
 class Approved(_Frozen):

@@ -26,6 +26,7 @@ from agent.errors import (
 )
 from agent.executor import Executor
 from agent.facts import gather_facts
+from agent.memory import RejectionMemory
 from agent.models import ExecutionResult, ProposedAction, Record, Target, Verdict
 from agent.planner.base import Planner, snapshot_from
 from agent.policy import Policy, evaluate
@@ -35,7 +36,8 @@ from agent.store.rows import ProposalRow, RunRow
 
 log = logging.getLogger(__name__)
 
-Disposition = str  # executed / queued / refused / failed / superseded / duplicate / planned
+Disposition = str
+"""executed / queued / refused / failed / superseded / duplicate / suppressed / planned"""
 
 DIRECT_PRIORITY: dict[str, int] = {
     "assign_owner": 0,
@@ -100,9 +102,11 @@ class Runner:
         audit: AuditLog,
         clock: Clock,
         new_id: Callable[[], str],
+        memory: RejectionMemory | None = None,
         max_attempts: int = 3,
         sleep: Callable[[float], None] = lambda _seconds: None,
     ) -> None:
+        self._memory = memory or RejectionMemory(database)
         self._db = database
         self._crm = crm
         self._policy = policy
@@ -117,6 +121,7 @@ class Runner:
     def run(
         self, planner: Planner, *, job: str = "hygiene", trigger: str = "cli", dry_run: bool = False
     ) -> RunReport:
+        """Plan over a fresh snapshot of the CRM and submit everything planned."""
         run_id = self._start(job, trigger, planner.name, dry_run)
         report = RunReport(run_id=run_id, dry_run=dry_run, policy=self._policy.name)
         try:
@@ -126,13 +131,53 @@ class Runner:
                 "contact": {r.id: r for r in snapshot.contacts},
                 "account": {r.id: r for r in snapshot.accounts},
             }
-            actions = planner.plan(snapshot)
-            _RunPass(self, report, records).process(actions)
+            self._process(report, records, planner.plan(snapshot))
         except Exception as error:
             self._finish(report, status="failed", error=f"{type(error).__name__}: {error}")
             raise
         self._finish(report, status="completed")
         return report
+
+    def submit(
+        self, actions: list[ProposedAction], *, job: str, trigger: str, planner: str = "request"
+    ) -> RunReport:
+        """Put a few actions (a slash command's, say) through the same gate as a run."""
+        run_id = self._start(job, trigger, planner, False)
+        report = RunReport(run_id=run_id, dry_run=False, policy=self._policy.name)
+        try:
+            records: dict[str, dict[str, Record]] = {"lead": {}, "contact": {}, "account": {}}
+            for action in actions:
+                records[action.object_type].update(self._crm.get_many(action.object_type, action.record_ids))
+            self._process(report, records, actions)
+        except Exception as error:
+            self._finish(report, status="failed", error=f"{type(error).__name__}: {error}")
+            raise
+        self._finish(report, status="completed")
+        return report
+
+    def _process(
+        self, report: RunReport, records: dict[str, dict[str, Record]], actions: list[ProposedAction]
+    ) -> None:
+        remaining = []
+        for object_type in ("lead", "contact", "account"):
+            of_type = [a for a in actions if a.object_type == object_type]
+            if not of_type:
+                continue
+            rejections = self._memory.for_records(object_type, {rid for a in of_type for rid in a.record_ids})
+            for action in of_type:
+                rejected = self._memory.suppresses(action, rejections)
+                if rejected is None:
+                    remaining.append(action)
+                    continue
+                verdict = Verdict(
+                    outcome="deny",
+                    reason=f"rejected by {rejected.user_id}: {rejected.reason}",
+                    rule="memory: rejected before, record unchanged since",
+                )
+                outcome = ProposalOutcome(action, verdict, "suppressed", f"approval {rejected.approval_id}")
+                self.record(report, outcome, action.kind, None)
+        order = {a.id: n for n, a in enumerate(actions)}
+        _RunPass(self, report, records).process(sorted(remaining, key=lambda a: order[a.id]))
 
     # -- bookkeeping -----------------------------------------------------------
 
@@ -205,7 +250,7 @@ class Runner:
                     created_at=self._clock.now(),
                 )
             )
-            if outcome.disposition in ("executed", "refused", "failed", "superseded"):
+            if outcome.disposition in ("executed", "refused", "failed", "superseded", "suppressed"):
                 session.flush()
                 self._audit.append(
                     session,

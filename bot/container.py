@@ -16,6 +16,7 @@ from agent.approvals import ApprovalService
 from agent.audit import AuditLog
 from agent.crm.local import LocalCRM
 from agent.executor import Executor
+from agent.facts import gather_facts
 from agent.outbox import OutboxWorker
 from agent.planner.offline import OfflinePlanner
 from agent.policy import Policy
@@ -89,6 +90,9 @@ def build_services(
         new_id=new_id,
         directory=directory,
         notifier=notifier or SilentNotifier(),
+        gather=lambda action: gather_facts(
+            action, crm.get_many(action.object_type, action.record_ids), approvals.policy
+        ),
     )
     executor = Executor(crm)
     runner = Runner(

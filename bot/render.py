@@ -19,7 +19,16 @@ from agent.describe import describe, owner_name
 from agent.models import OWNER_FIELD, Approval, FieldValue, Owner, ProposedAction
 from agent.runner import RunReport
 
-DISPOSITION_COLUMNS = ("executed", "queued", "refused", "failed", "superseded", "duplicate", "planned")
+DISPOSITION_COLUMNS = (
+    "executed",
+    "queued",
+    "refused",
+    "failed",
+    "superseded",
+    "duplicate",
+    "suppressed",
+    "planned",
+)
 _REFUSED_ORDER = {"delete": 0, "merge": 1, "change_owner": 2, "assign_owner": 3}
 """Refusals a person most needs to see first."""
 _STATUS_STYLE = {

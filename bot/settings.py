@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = Field(None, validation_alias=AliasChoices("SLACK_APP_TOKEN"))
     slack_api_url: str | None = Field(None, validation_alias=AliasChoices("REVGATE_SLACK_API_URL"))
     anthropic_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("ANTHROPIC_API_KEY"))
+    approvals_channel: str | None = Field(None, validation_alias=AliasChoices("REVGATE_APPROVALS_CHANNEL"))
+    """Where approval cards go; overrides the policy's ``approvals_channel``."""
 
     @field_validator("database_url")
     @classmethod

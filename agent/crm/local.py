@@ -11,23 +11,42 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from typing import TypeVar
 
-from sqlalchemy import ColumnElement, CursorResult, func, insert, select, update
+from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from agent.crm.fields import EMAIL, fields_of
+from agent.crm.fields import EMAIL
+from agent.crm.local_guards import (
+    check_field_names,
+    check_key,
+    check_owner,
+    check_version,
+    record_op,
+    replayed,
+)
+from agent.crm.local_rows import (
+    LostRaceError,
+    apply,
+    email_of,
+    live,
+    load_live,
+    to_note,
+    to_owner,
+    to_record,
+    version_number,
+    write,
+)
 from agent.errors import CRMConflictError, CRMError, CRMNotFoundError, CRMValidationError
 from agent.models import OWNER_FIELD, FieldValue, Note, ObjectType, Owner, Record
 from agent.ports import Clock
 from agent.store.database import Database
-from agent.store.rows import CRMAppliedOpRow, CRMNoteRow, CRMOwnerRow, CRMRecordRow
+from agent.store.rows import CRMNoteRow, CRMOwnerRow, CRMRecordRow
 
 _T = TypeVar("_T")
 _IN_CHUNK = 500
 _INSERT_CHUNK = 2000
-_MAX_KEY_LENGTH = 120
 
 
 class LocalCRM:
@@ -48,10 +67,8 @@ class LocalCRM:
 
     def get(self, object_type: ObjectType, record_id: str) -> Record | None:
         with self._db.transaction() as session:
-            row = session.scalar(
-                select(CRMRecordRow).where(CRMRecordRow.id == record_id, *_live(object_type))
-            )
-            return None if row is None else _to_record(row)
+            row = session.scalar(select(CRMRecordRow).where(CRMRecordRow.id == record_id, *live(object_type)))
+            return None if row is None else to_record(row)
 
     def get_many(self, object_type: ObjectType, record_ids: Sequence[str]) -> dict[str, Record]:
         wanted = list(dict.fromkeys(record_ids))
@@ -59,8 +76,8 @@ class LocalCRM:
         with self._db.transaction() as session:
             for start in range(0, len(wanted), _IN_CHUNK):
                 chunk = wanted[start : start + _IN_CHUNK]
-                stmt = select(CRMRecordRow).where(CRMRecordRow.id.in_(chunk), *_live(object_type))
-                found.update((row.id, _to_record(row)) for row in session.scalars(stmt))
+                stmt = select(CRMRecordRow).where(CRMRecordRow.id.in_(chunk), *live(object_type))
+                found.update((row.id, to_record(row)) for row in session.scalars(stmt))
         return found
 
     def iter_records(
@@ -74,7 +91,7 @@ class LocalCRM:
         """
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
-        conditions = _live(object_type)
+        conditions = live(object_type)
         if changed_since is not None:
             conditions.append(CRMRecordRow.updated_at >= changed_since)
         after: str | None = None
@@ -84,7 +101,7 @@ class LocalCRM:
                 stmt = stmt.where(CRMRecordRow.id > after)
             stmt = stmt.order_by(CRMRecordRow.id).limit(batch_size)
             with self._db.transaction() as session:
-                batch = [_to_record(row) for row in session.scalars(stmt)]
+                batch = [to_record(row) for row in session.scalars(stmt)]
             yield from batch
             if len(batch) < batch_size:
                 return
@@ -105,10 +122,10 @@ class LocalCRM:
                 match = column == value
             else:
                 return []
-            stmt = select(CRMRecordRow).where(match, *_live(object_type)).order_by(CRMRecordRow.id)
+            stmt = select(CRMRecordRow).where(match, *live(object_type)).order_by(CRMRecordRow.id)
             with self._db.transaction() as session:
-                return [_to_record(row) for row in session.scalars(stmt)]
-        _check_field_names(object_type, [field])
+                return [to_record(row) for row in session.scalars(stmt)]
+        check_field_names(object_type, [field])
         return [r for r in self.iter_records(object_type) if r.fields.get(field) == value]
 
     def notes(self, object_type: ObjectType, record_id: str) -> list[Note]:
@@ -118,20 +135,20 @@ class LocalCRM:
             .order_by(CRMNoteRow.created_at, CRMNoteRow.id)
         )
         with self._db.transaction() as session:
-            return [_to_note(row) for row in session.scalars(stmt)]
+            return [to_note(row) for row in session.scalars(stmt)]
 
     def owners(self) -> list[Owner]:
         with self._db.transaction() as session:
-            return [_to_owner(row) for row in session.scalars(select(CRMOwnerRow).order_by(CRMOwnerRow.id))]
+            return [to_owner(row) for row in session.scalars(select(CRMOwnerRow).order_by(CRMOwnerRow.id))]
 
     def get_owner(self, owner_id: str) -> Owner | None:
         with self._db.transaction() as session:
             row = session.get(CRMOwnerRow, owner_id)
-            return None if row is None else _to_owner(row)
+            return None if row is None else to_owner(row)
 
     def count(self, object_type: ObjectType) -> int:
         """How many live records of the type there are."""
-        stmt = select(func.count()).select_from(CRMRecordRow).where(*_live(object_type))
+        stmt = select(func.count()).select_from(CRMRecordRow).where(*live(object_type))
         with self._db.transaction() as session:
             return session.scalar(stmt) or 0
 
@@ -147,19 +164,19 @@ class LocalCRM:
         idempotency_key: str,
     ) -> Record:
         """Set fields (``owner_id`` included); a field set to ``None`` is cleared."""
-        _check_key(idempotency_key)
-        _check_field_names(object_type, [name for name in changes if name != OWNER_FIELD])
+        check_key(idempotency_key)
+        check_field_names(object_type, [name for name in changes if name != OWNER_FIELD])
 
         def work(session: Session) -> Record:
-            if _replayed(session, idempotency_key, "update", record_id):
-                return _to_record(_load_live(session, object_type, record_id))
-            row = _load_live(session, object_type, record_id)
-            _check_version(row, expected_version)
-            fields, owner_id = _apply(row.fields, row.owner_id, changes)
-            _check_owner(session, owner_id)
+            if replayed(session, idempotency_key, "update", record_id):
+                return to_record(load_live(session, object_type, record_id))
+            row = load_live(session, object_type, record_id)
+            check_version(row, expected_version)
+            fields, owner_id = apply(row.fields, row.owner_id, changes)
+            check_owner(session, owner_id)
             now = self._clock.now()
-            written = _write(session, row, now, fields=fields, owner_id=owner_id)
-            _record_op(session, idempotency_key, "update", record_id, None, now)
+            written = write(session, row, now, fields=fields, owner_id=owner_id)
+            record_op(session, idempotency_key, "update", record_id, None, now)
             return written
 
         return self._transact(work)
@@ -178,7 +195,7 @@ class LocalCRM:
 
         Every record's version is checked before anything is written.
         """
-        _check_key(idempotency_key)
+        check_key(idempotency_key)
         losers = list(merged_ids)
         all_ids = [survivor_id, *losers]
         if not losers or len(set(all_ids)) != len(all_ids):
@@ -186,20 +203,20 @@ class LocalCRM:
         missing = [rid for rid in all_ids if rid not in expected_versions]
         if missing:
             raise ValueError(f"merge needs an expected version for {', '.join(missing)}")
-        _check_field_names(object_type, [name for name in field_plan if name != OWNER_FIELD])
+        check_field_names(object_type, [name for name in field_plan if name != OWNER_FIELD])
 
         def work(session: Session) -> Record:
-            if _replayed(session, idempotency_key, "merge", survivor_id):
-                return _to_record(_load_live(session, object_type, survivor_id))
-            rows = [_load_live(session, object_type, rid) for rid in all_ids]
+            if replayed(session, idempotency_key, "merge", survivor_id):
+                return to_record(load_live(session, object_type, survivor_id))
+            rows = [load_live(session, object_type, rid) for rid in all_ids]
             for row in rows:
-                _check_version(row, expected_versions[row.id])
+                check_version(row, expected_versions[row.id])
             now = self._clock.now()
-            fields, owner_id = _apply(rows[0].fields, rows[0].owner_id, field_plan)
-            _check_owner(session, owner_id)
-            written = _write(session, rows[0], now, fields=fields, owner_id=owner_id)
+            fields, owner_id = apply(rows[0].fields, rows[0].owner_id, field_plan)
+            check_owner(session, owner_id)
+            written = write(session, rows[0], now, fields=fields, owner_id=owner_id)
             for row in rows[1:]:
-                _write(session, row, now, merged_into=survivor_id, deleted_at=now)
+                write(session, row, now, merged_into=survivor_id, deleted_at=now)
             session.execute(
                 update(CRMNoteRow)
                 .where(CRMNoteRow.object_type == object_type, CRMNoteRow.record_id.in_(losers))
@@ -213,7 +230,7 @@ class LocalCRM:
                 .values(merged_into=survivor_id)
                 .execution_options(synchronize_session=False)
             )
-            _record_op(session, idempotency_key, "merge", survivor_id, None, now)
+            record_op(session, idempotency_key, "merge", survivor_id, None, now)
             return written
 
         return self._transact(work)
@@ -222,31 +239,31 @@ class LocalCRM:
         self, object_type: ObjectType, record_id: str, *, expected_version: str, idempotency_key: str
     ) -> None:
         """Soft-delete: the row stays (with ``deleted_at``) but no read returns it."""
-        _check_key(idempotency_key)
+        check_key(idempotency_key)
 
         def work(session: Session) -> None:
-            if _replayed(session, idempotency_key, "delete", record_id):
+            if replayed(session, idempotency_key, "delete", record_id):
                 return
-            row = _load_live(session, object_type, record_id)
-            _check_version(row, expected_version)
+            row = load_live(session, object_type, record_id)
+            check_version(row, expected_version)
             now = self._clock.now()
-            _write(session, row, now, deleted_at=now)
-            _record_op(session, idempotency_key, "delete", record_id, None, now)
+            write(session, row, now, deleted_at=now)
+            record_op(session, idempotency_key, "delete", record_id, None, now)
 
         self._transact(work)
 
     def add_note(self, object_type: ObjectType, record_id: str, body: str, *, idempotency_key: str) -> Note:
         """Attach a note; the record's version does not change."""
-        _check_key(idempotency_key)
+        check_key(idempotency_key)
 
         def work(session: Session) -> Note:
-            op = _replayed(session, idempotency_key, "add_note", record_id)
+            op = replayed(session, idempotency_key, "add_note", record_id)
             if op is not None:
                 note_row = session.get(CRMNoteRow, op.result_ref) if op.result_ref else None
                 if note_row is None:
                     raise CRMError(f"note {op.result_ref} of idempotency key {idempotency_key!r} is gone")
-                return _to_note(note_row)
-            _load_live(session, object_type, record_id)
+                return to_note(note_row)
+            load_live(session, object_type, record_id)
             now = self._clock.now()
             note = Note(
                 id=self._new_id(), object_type=object_type, record_id=record_id, body=body, created_at=now
@@ -256,7 +273,7 @@ class LocalCRM:
                     id=note.id, object_type=object_type, record_id=record_id, body=body, created_at=now
                 )
             )
-            _record_op(session, idempotency_key, "add_note", record_id, note.id, now)
+            record_op(session, idempotency_key, "add_note", record_id, note.id, now)
             return note
 
         return self._transact(work)
@@ -266,16 +283,19 @@ class LocalCRM:
 
         The second run sees what the winner committed: its idempotency key (so
         this write becomes a replay) or its new version (a plain conflict).
+        A conflict or a missing record on the first run gets the second run too:
+        the winner of this very key may have committed between our key lookup
+        and our row read, and only a fresh lookup tells a replay from a conflict.
         """
         try:
             with self._db.transaction() as session:
                 return work(session)
-        except (_LostRaceError, IntegrityError):
+        except (LostRaceError, IntegrityError, CRMConflictError, CRMNotFoundError):
             pass
         try:
             with self._db.transaction() as session:
                 return work(session)
-        except _LostRaceError as lost:
+        except LostRaceError as lost:
             raise CRMConflictError(lost.record_id, lost.expected, None) from lost
         except IntegrityError as exc:
             raise CRMError(f"the write clashed with a concurrent one: {exc.orig}") from exc
@@ -338,14 +358,14 @@ class LocalCRM:
 
     def _insert(self, records: list[Record]) -> int:
         for record in records:
-            _check_field_names(record.object_type, record.fields)
+            check_field_names(record.object_type, record.fields)
         values = [
             {
                 "id": r.id,
                 "object_type": r.object_type,
-                "version": _version_number(r.version),
+                "version": version_number(r.version),
                 "owner_id": r.owner_id,
-                "email": _email_of(r.fields),
+                "email": email_of(r.fields),
                 "fields": dict(r.fields),
                 "created_at": r.created_at,
                 "updated_at": r.updated_at,
@@ -365,165 +385,3 @@ class LocalCRM:
             except IntegrityError as exc:
                 raise CRMError(f"a record id is already taken: {exc.orig}") from exc
         return len(values)
-
-
-# -- helpers -----------------------------------------------------------------
-
-
-class _LostRaceError(Exception):
-    """Another transaction wrote the row between our read and our guarded update."""
-
-    def __init__(self, record_id: str, expected: str) -> None:
-        self.record_id = record_id
-        self.expected = expected
-        super().__init__(f"record {record_id} changed under version {expected}")
-
-
-def _live(object_type: ObjectType) -> list[ColumnElement[bool]]:
-    return [
-        CRMRecordRow.object_type == object_type,
-        CRMRecordRow.deleted_at.is_(None),
-        CRMRecordRow.merged_into.is_(None),
-    ]
-
-
-def _load_live(session: Session, object_type: ObjectType, record_id: str) -> CRMRecordRow:
-    row = session.get(CRMRecordRow, record_id)
-    if row is None or row.object_type != object_type or row.deleted_at is not None or row.merged_into:
-        raise CRMNotFoundError(f"no {object_type} {record_id}")
-    return row
-
-
-def _check_version(row: CRMRecordRow, expected: str) -> None:
-    if _parse_version(expected) != row.version:
-        raise CRMConflictError(row.id, expected, str(row.version))
-
-
-def _write(session: Session, row: CRMRecordRow, now: datetime, **values: Any) -> Record:
-    """Compare-and-set: write ``values`` only if the row still has the version read."""
-    stmt = (
-        update(CRMRecordRow)
-        .where(CRMRecordRow.id == row.id, CRMRecordRow.version == row.version)
-        .values(version=row.version + 1, updated_at=now, **values)
-        .execution_options(synchronize_session=False)
-    )
-    if "fields" in values:
-        stmt = stmt.values(email=_email_of(values["fields"]))
-    result = cast(CursorResult[Any], session.execute(stmt))
-    if result.rowcount != 1:
-        raise _LostRaceError(row.id, str(row.version))
-    return Record(
-        object_type=cast(ObjectType, row.object_type),
-        id=row.id,
-        version=str(row.version + 1),
-        owner_id=values.get("owner_id", row.owner_id),
-        fields=values.get("fields", row.fields),
-        created_at=row.created_at,
-        updated_at=now,
-    )
-
-
-def _apply(
-    fields: Mapping[str, Any], owner_id: str | None, changes: Mapping[str, FieldValue]
-) -> tuple[dict[str, Any], str | None]:
-    """The new fields and owner; always a new dict (in-place JSON edits are not tracked)."""
-    new_fields = dict(fields)
-    for name, value in changes.items():
-        if name == OWNER_FIELD:
-            if value is not None and not isinstance(value, str):
-                raise CRMValidationError(f"owner_id must be a string or None, not {value!r}")
-            owner_id = value
-        elif value is None:
-            new_fields.pop(name, None)
-        else:
-            new_fields[name] = value
-    return new_fields, owner_id
-
-
-def _check_owner(session: Session, owner_id: str | None) -> None:
-    if owner_id is not None and session.get(CRMOwnerRow, owner_id) is None:
-        raise CRMValidationError(f"unknown owner {owner_id}")
-
-
-def _check_field_names(object_type: ObjectType, names: Iterable[str]) -> None:
-    unknown = sorted(set(names) - fields_of(object_type))
-    if unknown:
-        raise CRMValidationError(f"{object_type} has no field(s) {', '.join(unknown)}")
-
-
-def _check_key(key: str) -> None:
-    if not key or len(key) > _MAX_KEY_LENGTH:
-        raise ValueError(f"idempotency key must be 1-{_MAX_KEY_LENGTH} characters")
-
-
-def _replayed(session: Session, key: str, operation: str, record_id: str) -> CRMAppliedOpRow | None:
-    """The applied op for ``key``, or None; a key reused for something else is an error."""
-    op = session.get(CRMAppliedOpRow, key)
-    if op is not None and (op.operation != operation or op.record_id != record_id):
-        raise CRMValidationError(
-            f"idempotency key {key!r} was already used for {op.operation} of {op.record_id}, "
-            f"not {operation} of {record_id}"
-        )
-    return op
-
-
-def _record_op(
-    session: Session, key: str, operation: str, record_id: str, result_ref: str | None, now: datetime
-) -> None:
-    session.add(
-        CRMAppliedOpRow(
-            key=key, operation=operation, record_id=record_id, result_ref=result_ref, applied_at=now
-        )
-    )
-
-
-def _parse_version(version: str) -> int | None:
-    try:
-        return int(version)
-    except ValueError:
-        return None
-
-
-def _version_number(version: str) -> int:
-    number = _parse_version(version)
-    if number is None:
-        raise ValueError(f"the local CRM's versions are integers, not {version!r}")
-    return number
-
-
-def _email_of(fields: Mapping[str, Any]) -> str | None:
-    value = fields.get(EMAIL)
-    return value if isinstance(value, str) else None
-
-
-def _to_record(row: CRMRecordRow) -> Record:
-    return Record(
-        object_type=cast(ObjectType, row.object_type),
-        id=row.id,
-        version=str(row.version),
-        owner_id=row.owner_id,
-        fields=dict(row.fields),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
-
-
-def _to_note(row: CRMNoteRow) -> Note:
-    return Note(
-        id=row.id,
-        object_type=cast(ObjectType, row.object_type),
-        record_id=row.record_id,
-        body=row.body,
-        created_at=row.created_at,
-    )
-
-
-def _to_owner(row: CRMOwnerRow) -> Owner:
-    return Owner(
-        id=row.id,
-        name=row.name,
-        email=row.email,
-        active=row.active,
-        team=row.team,
-        slack_user_id=row.slack_user_id,
-    )

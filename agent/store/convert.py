@@ -30,4 +30,9 @@ def approval_from_row(row: ApprovalRow, votes: tuple[str, ...] = ()) -> Approval
         result=row.result,
         slack_channel=row.slack_channel,
         slack_ts=row.slack_ts,
+        updated_at=row.updated_at,
+        executed_at=row.executed_at,
+        revision=row.revision or 0,
+        slack_revision=row.slack_revision,
+        slack_status=row.slack_status,
     )

@@ -122,6 +122,30 @@ class ApprovalRow(Base):
     executed_at: Mapped[datetime | None]
     slack_channel: Mapped[str | None] = mapped_column(String(40))
     slack_ts: Mapped[str | None] = mapped_column(String(40))
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Bumped by every change a person could see (transition, vote, edit)."""
+    slack_revision: Mapped[int | None] = mapped_column(Integer)
+    """The ``revision`` the Slack card shows; lower than ``revision`` = the card is stale."""
+    slack_status: Mapped[str | None] = mapped_column(String(20))
+    """The status the Slack card last showed (a change of it gets a reply in the card's thread)."""
+
+
+class RejectionRow(Base):
+    """A person's "no" to a change on one record: the agent's memory of what not to propose again."""
+
+    __tablename__ = "rejections"
+    __table_args__ = (Index("ix_rejections_record", "object_type", "record_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    approval_id: Mapped[str] = mapped_column(ForeignKey("approvals.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    object_type: Mapped[str] = mapped_column(String(20))
+    record_id: Mapped[str] = mapped_column(String(40))
+    record_version: Mapped[str] = mapped_column(String(64))
+    """The version that was rejected; a newer version may be proposed again."""
+    reason: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[str] = mapped_column(String(80))
+    at: Mapped[datetime]
 
 
 class ApprovalVoteRow(Base):
@@ -254,5 +278,6 @@ __all__ = [
     "CRMRecordRow",
     "OutboxRow",
     "ProposalRow",
+    "RejectionRow",
     "RunRow",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli import approvals, audit, demo, operations, policy
+from bot.cli import approvals, audit, demo, operations, policy, serve
 
 
 def build_cli() -> typer.Typer:
@@ -15,6 +15,7 @@ def build_cli() -> typer.Typer:
         add_completion=False,
     )
     cli.command()(demo.demo)
+    cli.command()(serve.serve)
     cli.add_typer(approvals.app, name="approvals")
     cli.add_typer(policy.app, name="policy")
     cli.add_typer(audit.app, name="audit")

@@ -13,7 +13,7 @@ from agent.errors import (
 )
 from agent.models import Rejected
 from agent.store.rows import ApprovalRow, AuditEventRow, OutboxRow
-from tests.support.stack import APPROVER, Stack, field_action, merge_action, owner_action
+from tests.support.stack import APPROVER, Stack, bulk_email_action, field_action, merge_action, owner_action
 
 
 def _outbox_rows(stack: Stack) -> int:
@@ -274,3 +274,96 @@ def test_every_decision_is_audited_with_its_rule(stack: Stack) -> None:
     assert events[0].rule == "requires_approval: merge"
     assert events[1].actor == APPROVER
     assert status == "executed"
+
+
+def _bulk_for_approval(stack: Stack, count: int = 30) -> tuple[str, list[str]]:
+    leads = [stack.lead(email=f" Lead{n}@acme.io") for n in range(count)]
+    return stack.queue(bulk_email_action(leads)), [lead.id for lead in leads]
+
+
+def test_excluded_items_of_a_bulk_approval_are_not_written(stack: Stack) -> None:
+    approval_id, lead_ids = _bulk_for_approval(stack)
+
+    approval = stack.approvals.approve(approval_id, APPROVER, exclude=lead_ids[:2])
+    stack.worker.drain()
+
+    assert len(approval.action.targets) == 28
+    assert stack.crm.get("lead", lead_ids[0]).get("email") == " Lead0@acme.io"  # type: ignore[union-attr]
+    assert stack.crm.get("lead", lead_ids[2]).get("email") == "lead2@acme.io"  # type: ignore[union-attr]
+
+
+def test_an_edit_that_widens_the_change_is_refused_and_changes_nothing(stack: Stack) -> None:
+    from agent.errors import EditNotAllowedError
+
+    approval_id, lead_ids = _bulk_for_approval(stack)
+    outsider = stack.lead(email=" Outsider@acme.io")
+
+    with pytest.raises(EditNotAllowedError, match="only narrow"):
+        stack.approvals.edit(approval_id, APPROVER, keep_records=[*lead_ids, outsider.id])
+
+    assert [t.record_id for t in stack.approvals.get(approval_id).action.targets] == lead_ids
+
+
+def test_an_edit_narrows_and_is_audited(stack: Stack) -> None:
+    approval_id, lead_ids = _bulk_for_approval(stack)
+
+    edited = stack.approvals.edit(approval_id, APPROVER, keep_records=lead_ids[:1])
+
+    assert [t.record_id for t in edited.action.targets] == lead_ids[:1]
+    assert edited.status == "pending"
+    with stack.services.database.transaction() as session:
+        events = [e.event for e in stack.services.audit.tail(session, 5, subject=approval_id)]
+    assert events[-1] == "edited"
+
+
+def test_a_rejection_reason_reaches_the_agents_memory(stack: Stack) -> None:
+    from agent.memory import RejectionMemory
+
+    approval_id = _queued_merge(stack)
+    action = stack.approvals.get(approval_id).action
+
+    stack.approvals.reject(approval_id, APPROVER, "different people, same shared inbox")
+
+    memory = RejectionMemory(stack.services.database)
+    remembered = memory.for_records("lead", action.record_ids)
+    assert {r.reason for r in remembered} == {"different people, same shared inbox"}
+    assert memory.suppresses(action, remembered) is not None
+
+
+def test_an_unauthorised_click_is_audited_and_changes_nothing(stack: Stack) -> None:
+    approval_id = _queued_merge(stack)
+
+    with pytest.raises(NotAnApproverError):
+        stack.approvals.approve(approval_id, "U0INTERN")
+
+    with stack.services.database.transaction() as session:
+        last = stack.services.audit.tail(session, 1, subject=approval_id)[0]
+    assert last.event == "decision_refused"
+    assert last.actor == "U0INTERN"
+    assert stack.approvals.get(approval_id).status == "pending"
+
+
+def test_pending_for_lists_what_the_user_may_decide(stack: Stack) -> None:
+    stack.owner("O1", active=False)
+    stack.owner("O2")
+    merge_id = _queued_merge(stack)
+    account = stack.account(owner_id="O1")
+    owner_id = stack.queue(owner_action(account, "O2"), requested_by="U0LEAD1")
+
+    assert [a.id for a in stack.approvals.pending_for(APPROVER)] == [merge_id, owner_id]
+    assert [a.id for a in stack.approvals.pending_for("U0LEAD1")] == [merge_id]  # not their own request
+    assert stack.approvals.pending_for("U0INTERN") == []
+
+
+def test_cards_to_sync_tracks_what_slack_has_not_seen(stack: Stack) -> None:
+    approval_id = _queued_merge(stack)
+    assert [a.id for a in stack.approvals.cards_to_sync()] == [approval_id]
+
+    shown = stack.approvals.get(approval_id).revision
+    assert stack.approvals.mark_card_synced(approval_id, channel="C1", ts="1.0", shown=shown)
+    assert stack.approvals.cards_to_sync() == []
+
+    stack.approvals.approve(approval_id, APPROVER)  # same clock tick: the revision still moves
+    assert [a.id for a in stack.approvals.cards_to_sync()] == [approval_id]
+    assert not stack.approvals.mark_card_synced(approval_id, channel="C2", ts="2.0", shown=shown + 1)
+    assert not stack.approvals.mark_card_synced(approval_id, channel="C1", ts="1.0", shown=shown)

@@ -8,7 +8,7 @@ from agent.errors import PostConditionError, StaleRecordError, ValidationFailedE
 from agent.executor import Executor
 from agent.models import FieldChange, ProposedAction, Target
 from tests.support.crm_doubles import DropsWrites
-from tests.support.stack import Stack, field_action, owner_action
+from tests.support.stack import Stack, bulk_email_action, field_action, owner_action
 
 
 def test_a_write_is_checked_by_reading_it_back(stack: Stack) -> None:
@@ -53,20 +53,7 @@ def test_a_changed_record_is_never_overwritten(stack: Stack) -> None:
 
 def test_a_bulk_action_skips_changed_records_and_says_so(stack: Stack) -> None:
     leads = [stack.lead(email=f" L{i}@acme.io") for i in range(3)]
-    action = ProposedAction(
-        id="bulk",
-        kind="normalize_field",
-        object_type="lead",
-        targets=[
-            Target(
-                record_id=r.id,
-                version=r.version,
-                changes={"email": FieldChange(before=r.get("email"), after=f"l{i}@acme.io")},
-            )
-            for i, r in enumerate(leads)
-        ],
-        rationale="Lower-case emails.",
-    )
+    action = bulk_email_action(leads)
     stack.crm.update("lead", leads[1].id, {"title": "CEO"}, expected_version="1", idempotency_key="human")
 
     result = Executor(stack.crm).execute(action, key="bulk")

@@ -112,3 +112,39 @@ def test_every_proposal_and_the_run_are_recorded_and_audited(stack: Stack) -> No
     assert run.trigger == "test"
     assert proposals == len(report.outcomes)
     assert audit.events >= len(report.outcomes)
+
+
+def test_a_rejected_change_is_not_proposed_again_until_the_record_changes(stack: Stack) -> None:
+    _seeded(stack)
+    first = stack.services.runner.run(stack.services.offline_planner())
+    merge = next(o for o in first.with_disposition("queued") if o.action.kind == "merge")
+    assert merge.approval_id is not None
+    stack.approvals.reject(merge.approval_id, "U0APPROVER", "two different people")
+
+    second = stack.services.runner.run(stack.services.offline_planner())
+    suppressed = [o for o in second.with_disposition("suppressed") if o.action.kind == "merge"]
+    assert [set(o.action.record_ids) for o in suppressed] == [set(merge.action.record_ids)]
+    assert "two different people" in suppressed[0].verdict.reason
+
+    survivor = merge.action.targets[0]
+    record = stack.crm.get("lead", survivor.record_id)
+    assert record is not None
+    stack.crm.update(
+        "lead", record.id, {"title": "Changed"}, expected_version=record.version, idempotency_key="e"
+    )
+    third = stack.services.runner.run(stack.services.offline_planner())
+    requeued = [o for o in third.with_disposition("queued") if o.action.kind == "merge"]
+    assert any(set(o.action.record_ids) == set(merge.action.record_ids) for o in requeued)
+
+
+def test_submit_puts_single_actions_through_the_same_gate(stack: Stack) -> None:
+    from tests.support.stack import field_action
+
+    lead = stack.lead(email=" Jane@Acme.io ")
+
+    report = stack.services.runner.submit(
+        [field_action(lead, email="jane@acme.io")], job="slash", trigger="slack:U1"
+    )
+
+    assert [o.disposition for o in report.outcomes] == ["executed"]
+    assert stack.crm.get("lead", lead.id).get("email") == "jane@acme.io"  # type: ignore[union-attr]

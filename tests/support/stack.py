@@ -136,3 +136,29 @@ def field_action(
         ],
         rationale="Normalise.",
     )
+
+
+def bulk_email_action(leads: list[Record], action_id: str = "bulk") -> ProposedAction:
+    """Lower-case the emails of many leads in one action (a bulk change)."""
+    return ProposedAction(
+        id=action_id,
+        kind="normalize_field",
+        object_type="lead",
+        targets=[
+            Target(
+                record_id=lead.id,
+                version=lead.version,
+                changes={
+                    "email": FieldChange(
+                        before=lead.get("email"), after=str(lead.get("email")).strip().lower()
+                    )
+                },
+            )
+            for lead in leads
+        ],
+        rationale="Lower-case emails.",
+    )
+
+
+def _tidy(email: object) -> str:
+    return str(email).strip().lower()

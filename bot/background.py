@@ -1,0 +1,48 @@
+"""A daemon thread that runs a pass when woken, and every ``poll_interval`` seconds anyway."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+log = logging.getLogger(__name__)
+
+
+class BackgroundLoop:
+    def __init__(
+        self, name: str, run_pass: Callable[[], object], *, wake: threading.Event, poll_interval: float
+    ) -> None:
+        self._name = name
+        self._run_pass = run_pass
+        self._wake = wake
+        self._poll_interval = poll_interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name=self._name, daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Let the pass in flight finish; whatever is left stays in the database."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self._poll_interval)
+            self._wake.clear()
+            try:
+                self._run_pass()
+            except Exception:  # the loop must survive anything; the next pass retries
+                log.exception("%s: pass failed", self._name)

@@ -1,0 +1,33 @@
+"""``revgate serve``: the Slack bot, over HTTP or Socket Mode."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+from bot.app import build_app
+from bot.cli.common import reported_errors, settings
+from bot.runtime import build_runtime
+from bot.server import serve_http, serve_socket
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535)] = 3000,
+    socket: Annotated[
+        bool, typer.Option("--socket", help="Socket Mode (default when SLACK_APP_TOKEN is set).")
+    ] = False,
+    threads: Annotated[int, typer.Option(min=1, help="HTTP worker threads.")] = 32,
+) -> None:
+    """Run the Slack bot: HTTP mode on /slack/events (and /healthz), or Socket Mode."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = settings()
+    with reported_errors():
+        runtime = build_runtime(config)
+        app = build_app(runtime)
+        if socket or config.slack_app_token is not None:
+            serve_socket(runtime, app)
+        else:
+            serve_http(runtime, app, host=host, port=port, threads=threads)

@@ -1,0 +1,86 @@
+"""Slash commands. Usage errors are answered in the ack itself; real work happens after it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from agent.errors import AgentError, CRMNotFoundError
+from agent.reports import recent_runs, today_counts
+from bot.blocks import help_text, usage_error
+from bot.messages import approvals_reply, route_reply, run_done_reply, runs_reply
+from bot.runtime import SlackRuntime
+
+ROUTE_USAGE = "/route-lead <email or lead id> [explain]"
+HYGIENE_USAGE = "/hygiene [run|status]"
+
+
+def ephemeral(respond: Respond, text: str) -> None:
+    respond(text=text, response_type="ephemeral")
+
+
+class Commands:
+    def __init__(self, runtime: SlackRuntime) -> None:
+        self.rt = runtime
+
+    def register(self, app: App) -> None:
+        app.command("/route-lead")(self.route_lead)
+        app.command("/hygiene")(self.hygiene)
+        app.command("/approvals")(self.approvals)
+        app.command("/revgate")(self.revgate)
+
+    def route_lead(self, ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+        words = str(command.get("text") or "").split()
+        if not words or len(words) > 2 or (len(words) == 2 and words[1] != "explain"):
+            ack(text=usage_error("/route-lead", "give one lead id or email address", ROUTE_USAGE))
+            return
+        ack()
+        user = str(command.get("user_id") or "")
+        try:
+            decision = self.rt.router.route(words[0], requested_by=user)
+        except CRMNotFoundError as missing:
+            ephemeral(respond, f"{missing}. Try the lead's id or exact email address.")
+            return
+        report = None
+        if decision.action is not None:
+            report = self.rt.services.runner.submit(
+                [decision.action], job="route-lead", trigger=f"slack:{user}"
+            )
+        ephemeral(respond, route_reply(decision, report))
+
+    def hygiene(self, ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+        sub = str(command.get("text") or "").strip() or "status"
+        if sub not in ("run", "status"):
+            ack(text=usage_error("/hygiene", f"unknown option {sub!r}", HYGIENE_USAGE))
+            return
+        if sub == "status":
+            ack()
+            db = self.rt.services.database
+            ephemeral(respond, runs_reply(recent_runs(db), today_counts(db, self.rt.services.clock.now())))
+            return
+        ack(text="Starting a hygiene run; the result will appear here.")
+        user = str(command.get("user_id") or "")
+        try:
+            report = self.rt.services.runner.run(self.rt.services.offline_planner(), trigger=f"slack:{user}")
+        except AgentError as error:
+            ephemeral(respond, f"The hygiene run failed: {error}")
+            return
+        self.rt.pump.wake()
+        ephemeral(respond, run_done_reply(report))
+
+    def approvals(self, ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+        ack()
+        pending = self.rt.services.approvals.pending_for(str(command.get("user_id") or ""))
+        ephemeral(respond, approvals_reply(pending))
+
+    def revgate(self, ack: Ack, command: dict[str, Any]) -> None:
+        sub = str(command.get("text") or "").strip()
+        if sub in ("", "help"):
+            ack(text=help_text())
+        else:
+            ack(
+                text=usage_error("/revgate", f"unknown option {sub!r}", "/revgate help")
+                + "\n\n"
+                + help_text()
+            )

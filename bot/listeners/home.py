@@ -1,0 +1,52 @@
+"""App Home: the viewer's pending approvals, today's numbers, the last runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from agent.reports import recent_runs, today_counts
+from bot import ids
+from bot.blocks import RunSummary, build_home
+from bot.runtime import SlackRuntime
+
+
+class Home:
+    def __init__(self, runtime: SlackRuntime) -> None:
+        self.rt = runtime
+
+    def register(self, app: App) -> None:
+        app.event("app_home_opened")(self.opened)
+        app.action(ids.HOME_REFRESH)(self.refresh)
+
+    def opened(self, event: dict[str, Any], client: WebClient) -> None:
+        if event.get("tab", "home") == "home":
+            self.publish(client, str(event["user"]))
+
+    def refresh(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        self.publish(client, str(body["user"]["id"]))
+
+    def publish(self, client: WebClient, user: str) -> None:
+        services = self.rt.services
+        runs = [
+            RunSummary(
+                id=run.id,
+                job=run.job,
+                status=run.status,
+                started_at=run.started_at,
+                finished_at=run.finished_at,
+                counts=run.counts,
+            )
+            for run in recent_runs(services.database)
+        ]
+        view = build_home(
+            user,
+            services.approvals.pending_for(user),
+            today_counts(services.database, services.clock.now()),
+            runs,
+            self.rt.card_context(),
+        )
+        client.views_publish(user_id=user, view=view)
