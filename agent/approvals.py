@@ -17,7 +17,7 @@ for the write that follows.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -91,17 +91,16 @@ class ApprovalService:
     # -- reading ---------------------------------------------------------------
 
     def get(self, approval_id: str) -> Approval:
-        with self._db.transaction() as session:
+        with self._db.reading() as session:
             return self._load(session, approval_id)
 
     def recent(self, statuses: Iterable[str] | None = None, *, limit: int = 50) -> list[Approval]:
         """Approvals, newest first, optionally only those in ``statuses``."""
-        with self._db.transaction() as session:
+        with self._db.reading() as session:
             query = select(ApprovalRow).order_by(ApprovalRow.created_at.desc(), ApprovalRow.id).limit(limit)
             if statuses is not None:
                 query = query.where(ApprovalRow.status.in_(list(statuses)))
-            rows = session.execute(query).scalars().all()
-            return [approval_from_row(row, self._votes(session, row.id)) for row in rows]
+            return self._with_votes(session, session.execute(query).scalars().all())
 
     # -- creating --------------------------------------------------------------
 
@@ -299,23 +298,42 @@ class ApprovalService:
 
     def pending_for(self, user: str, *, limit: int = 50) -> list[Approval]:
         """Pending approvals ``user`` may decide, oldest first (most urgent)."""
-        mine: list[Approval] = []
-        oldest_first = sorted(self.recent(["pending"], limit=1000), key=lambda a: (a.created_at, a.id))
-        for approval in oldest_first:
-            requirement = approval_requirement(self.policy, approval.verdict.gates)
-            if not requirement.requester_may_approve and approval.requested_by == user:
-                continue
-            if user in approval.approvals:
-                continue
-            if may_approve(requirement, user, self._directory):
-                mine.append(approval)
-            if len(mine) >= limit:
-                break
-        return mine
+        with self._db.reading() as session:
+            # Decide on three narrow columns; load whole approvals only for the answer.
+            candidates = session.execute(
+                select(ApprovalRow.id, ApprovalRow.verdict, ApprovalRow.requested_by)
+                .where(ApprovalRow.status == "pending")
+                .order_by(ApprovalRow.created_at, ApprovalRow.id)
+            ).all()
+            voted = set(
+                session.execute(
+                    select(ApprovalVoteRow.approval_id)
+                    .join(ApprovalRow, ApprovalRow.id == ApprovalVoteRow.approval_id)
+                    .where(ApprovalVoteRow.user_id == user, ApprovalRow.status == "pending")
+                ).scalars()
+            )
+            allowed: dict[tuple[str, ...], tuple[bool, bool]] = {}
+            chosen: list[str] = []
+            for approval_id, verdict, requested_by in candidates:
+                gates = tuple(verdict.get("gates") or ())
+                if gates not in allowed:
+                    requirement = approval_requirement(self.policy, gates)
+                    allowed[gates] = (
+                        may_approve(requirement, user, self._directory),
+                        requirement.requester_may_approve,
+                    )
+                eligible, requester_may = allowed[gates]
+                if eligible and approval_id not in voted and (requester_may or requested_by != user):
+                    chosen.append(approval_id)
+                    if len(chosen) >= limit:
+                        break
+            rows = session.execute(select(ApprovalRow).where(ApprovalRow.id.in_(chosen))).scalars().all()
+            order = {approval_id: n for n, approval_id in enumerate(chosen)}
+            return self._with_votes(session, sorted(rows, key=lambda row: order[row.id]))
 
     def cards_to_sync(self, *, limit: int = 50) -> list[Approval]:
         """Approvals whose Slack card is missing (pending, never posted) or older than the approval."""
-        with self._db.transaction() as session:
+        with self._db.reading() as session:
             rows = (
                 session.execute(
                     select(ApprovalRow)
@@ -335,7 +353,7 @@ class ApprovalService:
                 .scalars()
                 .all()
             )
-            return [approval_from_row(row, self._votes(session, row.id)) for row in rows]
+            return self._with_votes(session, rows)
 
     def mark_card_synced(
         self, approval_id: str, *, channel: str, ts: str, shown: int, status: str | None = None
@@ -530,7 +548,7 @@ class ApprovalService:
         return row
 
     def _expire_if_due(self, approval_id: str) -> None:
-        with self._db.transaction() as session:
+        with self._db.reading() as session:
             row = self._get_row(session, approval_id)
             due = row.status == "pending" and row.expires_at <= self._clock.now()
         if due:
@@ -566,6 +584,20 @@ class ApprovalService:
 
     def _load(self, session: Session, approval_id: str) -> Approval:
         return approval_from_row(self._get_row(session, approval_id), self._votes(session, approval_id))
+
+    @staticmethod
+    def _with_votes(session: Session, rows: Sequence[ApprovalRow]) -> list[Approval]:
+        """Rows as approvals, their votes read in one query (not one per row)."""
+        votes: dict[str, list[str]] = {row.id: [] for row in rows}
+        for start in range(0, len(rows), 500):
+            chunk = [row.id for row in rows[start : start + 500]]
+            for approval_id, user in session.execute(
+                select(ApprovalVoteRow.approval_id, ApprovalVoteRow.user_id)
+                .where(ApprovalVoteRow.approval_id.in_(chunk))
+                .order_by(ApprovalVoteRow.id)
+            ):
+                votes[approval_id].append(user)
+        return [approval_from_row(row, tuple(votes[row.id])) for row in rows]
 
     @staticmethod
     def _votes(session: Session, approval_id: str) -> tuple[str, ...]:

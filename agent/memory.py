@@ -58,7 +58,7 @@ class RejectionMemory:
     def for_records(self, object_type: str, record_ids: Iterable[str]) -> list[Rejection]:
         ids = sorted(set(record_ids))
         found: list[Rejection] = []
-        with self._db.transaction() as session:
+        with self._db.reading() as session:
             for start in range(0, len(ids), 500):
                 rows = session.execute(
                     select(RejectionRow)

@@ -26,7 +26,7 @@ class RunInfo:
 
 def recent_runs(database: Database, limit: int = 5) -> list[RunInfo]:
     """The latest runs, newest first, with their proposals counted by disposition."""
-    with database.transaction() as session:
+    with database.reading() as session:
         runs = (
             session.execute(select(RunRow).order_by(RunRow.started_at.desc(), RunRow.id).limit(limit))
             .scalars()
@@ -57,7 +57,7 @@ def today_counts(database: Database, now: datetime) -> dict[str, int]:
     """Since midnight (UTC): proposals by disposition, approvals by how they were decided."""
     midnight = datetime.combine(now.date(), time(0), tzinfo=now.tzinfo)
     counts: Counter[str] = Counter()
-    with database.transaction() as session:
+    with database.reading() as session:
         for disposition, n in session.execute(
             select(ProposalRow.disposition, func.count())
             .where(ProposalRow.created_at >= midnight)

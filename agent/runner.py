@@ -4,6 +4,11 @@ The per-run ``bulk_operations`` budget: allowed changes run directly until the
 run has written ``max_records`` records; the allowed changes left over are
 bundled per kind into one bulk approval, so a first pass over a messy CRM asks
 a person once ("normalise 140 phone numbers?") instead of rewriting it unattended.
+
+A planner that also implements :class:`ConsultingPlanner` (the Claude planner)
+gets a :class:`RunGate` after its planned actions are through: it submits more
+actions one at a time, within the same run and the same budget, and learns what
+became of each (executed, queued for approval, refused, failed).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import update
 
@@ -28,9 +34,10 @@ from agent.executor import Executor
 from agent.facts import gather_facts
 from agent.memory import RejectionMemory
 from agent.models import ExecutionResult, ProposedAction, Record, Target, Verdict
-from agent.planner.base import Planner, snapshot_from
+from agent.planner.base import CRMSnapshot, Planner, snapshot_from
 from agent.policy import Policy, evaluate
 from agent.ports import Clock, CRMClient
+from agent.preflight import preflight_problems
 from agent.store.database import Database
 from agent.store.rows import ProposalRow, RunRow
 
@@ -67,6 +74,8 @@ class RunReport:
     dry_run: bool
     policy: str
     outcomes: list[ProposalOutcome] = field(default_factory=list)
+    planner_stats: dict[str, Any] = field(default_factory=dict)
+    """What a consulting planner reports (model calls, tokens, cost, fallback); ``stats["planner"]``."""
 
     def count(self, disposition: str, kind: str | None = None) -> int:
         return sum(
@@ -131,7 +140,9 @@ class Runner:
                 "contact": {r.id: r for r in snapshot.contacts},
                 "account": {r.id: r for r in snapshot.accounts},
             }
-            self._process(report, records, planner.plan(snapshot))
+            run_pass = self._process(report, records, planner.plan(snapshot))
+            if isinstance(planner, ConsultingPlanner):
+                report.planner_stats = planner.consult(snapshot, RunGate(self, report, run_pass))
         except Exception as error:
             self._finish(report, status="failed", error=f"{type(error).__name__}: {error}")
             raise
@@ -157,7 +168,7 @@ class Runner:
 
     def _process(
         self, report: RunReport, records: dict[str, dict[str, Record]], actions: list[ProposedAction]
-    ) -> None:
+    ) -> _RunPass:
         remaining = []
         for object_type in ("lead", "contact", "account"):
             of_type = [a for a in actions if a.object_type == object_type]
@@ -174,10 +185,14 @@ class Runner:
                     reason=f"rejected by {rejected.user_id}: {rejected.reason}",
                     rule="memory: rejected before, record unchanged since",
                 )
-                outcome = ProposalOutcome(action, verdict, "suppressed", f"approval {rejected.approval_id}")
+                outcome = ProposalOutcome(
+                    action, verdict, "suppressed", detail=f"approval {rejected.approval_id}"
+                )
                 self.record(report, outcome, action.kind, None)
         order = {a.id: n for n, a in enumerate(actions)}
-        _RunPass(self, report, records).process(sorted(remaining, key=lambda a: order[a.id]))
+        run_pass = _RunPass(self, report, records)
+        run_pass.process(sorted(remaining, key=lambda a: order[a.id]))
+        return run_pass
 
     # -- bookkeeping -----------------------------------------------------------
 
@@ -208,7 +223,9 @@ class Runner:
         return run_id
 
     def _finish(self, report: RunReport, *, status: str, error: str | None = None) -> None:
-        stats = {kind: dict(counts) for kind, counts in report.by_kind().items()}
+        stats: dict[str, Any] = {kind: dict(counts) for kind, counts in report.by_kind().items()}
+        if report.planner_stats:
+            stats["planner"] = report.planner_stats
         with self._db.transaction() as session:
             session.execute(
                 update(RunRow)
@@ -411,3 +428,94 @@ class _RunPass:
                 changed = True
             targets.append(target)
         return action.model_copy(update={"targets": targets}) if changed else action
+
+
+class RunGate:
+    """One run's gate for actions submitted one at a time (a model's tool calls).
+
+    Each action goes through exactly what a planned action goes through, in the
+    same run and against the same direct-write budget: rejection memory, the
+    policy on facts read from the CRM now, then the executor (pre-flight,
+    compare-and-set, post-condition) or an approval request. On top of that, a
+    submitted action must pass :func:`~agent.preflight.preflight_problems`: it
+    was not planned from the run's own snapshot, so its ids, versions, fields
+    and before-values are checked against the CRM before anything runs or a
+    person sees it. Nothing here raises for a bad action: the outcome says why.
+    """
+
+    def __init__(self, runner: Runner, report: RunReport, run_pass: _RunPass) -> None:
+        self._runner = runner
+        self._report = report
+        self._pass = run_pass
+
+    @property
+    def run_id(self) -> str:
+        return self._report.run_id
+
+    @property
+    def dry_run(self) -> bool:
+        return self._report.dry_run
+
+    def submit(self, action: ProposedAction) -> ProposalOutcome:
+        """Gate one action and return what became of it (also stored and audited)."""
+        runner, run_pass, report = self._runner, self._pass, self._report
+        seen = len(report.outcomes)
+        current = runner._crm.get_many(action.object_type, action.record_ids)
+        run_pass.records[action.object_type].update(current)
+        rejections = runner._memory.for_records(action.object_type, action.record_ids)
+        rejected = runner._memory.suppresses(action, rejections)
+        if rejected is not None:
+            verdict = Verdict(
+                outcome="deny",
+                reason=f"rejected by {rejected.user_id}: {rejected.reason}",
+                rule="memory: rejected before, record unchanged since",
+            )
+            outcome = ProposalOutcome(
+                action, verdict, "suppressed", detail=f"rejected in approval {rejected.approval_id}"
+            )
+            runner.record(report, outcome, action.kind, None)
+            return outcome
+        facts = gather_facts(action, current, run_pass.policy)
+        verdict = evaluate(run_pass.policy, action, facts)
+        rebased = run_pass._rebase(action)
+        problems = [] if verdict.outcome == "deny" else preflight_problems(rebased, current)
+        if verdict.outcome == "deny" or problems:
+            disposition, detail = ("refused", "") if not problems else ("failed", "; ".join(problems))
+            outcome = ProposalOutcome(
+                action, verdict, disposition, detail=f"ValidationFailedError: {detail}" if detail else ""
+            )
+            runner.record(report, outcome, facts.effective_kind, None)
+            return outcome
+        if verdict.outcome == "allow":
+            held_back: dict[tuple[str, str], list[ProposedAction]] = defaultdict(list)
+            run_pass._direct(action, held_back)
+            for members in held_back.values():
+                for member in members:
+                    facts = gather_facts(
+                        member, current, run_pass.policy, run_records_touched=run_pass.touched
+                    )
+                    run_pass._queue(member, evaluate(run_pass.policy, member, facts), facts.effective_kind)
+        else:
+            run_pass._queue(action, verdict, facts.effective_kind)
+        return report.outcomes[seen:][-1]
+
+    def audit(self, event: str, payload: dict[str, Any], *, rule: str | None = None) -> None:
+        """Append an event about this run (a model's tool call, a fallback) to the audit log."""
+        runner = self._runner
+        with runner._db.transaction() as session:
+            runner._audit.append(
+                session, actor="agent", event=event, subject=self.run_id, rule=rule, payload=payload
+            )
+
+
+@runtime_checkable
+class ConsultingPlanner(Protocol):
+    """A planner that, after its planned actions, submits more through the run's gate."""
+
+    name: str
+
+    def plan(self, snapshot: CRMSnapshot) -> list[ProposedAction]: ...
+
+    def consult(self, snapshot: CRMSnapshot, gate: RunGate) -> dict[str, Any]:
+        """Submit actions through ``gate``; return stats for the run report (``stats["planner"]``)."""
+        ...

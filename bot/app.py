@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App
@@ -18,8 +17,14 @@ from bot.runtime import SlackRuntime
 log = logging.getLogger(__name__)
 
 
-def build_app(runtime: SlackRuntime, *, listener_threads: int = 64) -> App:
-    """A bolt App whose listeners ack first and do their work after the ack.
+def build_app(runtime: SlackRuntime) -> App:
+    """A bolt App whose listeners ack and hand their work to the runtime's pools.
+
+    Listeners run inline in the request thread (``process_before_response``):
+    each one only acks and submits its work, so the HTTP response leaves at
+    once. Bolt's default instead runs listeners on a pool and polls for the ack
+    every 10 ms; under load that handoff, not our code, dominated ack latency
+    (see bench/ack_latency.py).
 
     Raises:
         SettingsError: ``SLACK_SIGNING_SECRET`` is not set.
@@ -30,12 +35,7 @@ def build_app(runtime: SlackRuntime, *, listener_threads: int = 64) -> App:
     app = App(
         client=runtime.client,
         signing_secret=settings.slack_signing_secret.get_secret_value(),
-        # The work after ack() runs on this pool; it must be large enough that a
-        # burst of clicks never waits for a thread before it can be acked.
-        listener_executor=ThreadPoolExecutor(
-            max_workers=listener_threads, thread_name_prefix="revgate-listener"
-        ),
-        process_before_response=False,
+        process_before_response=True,
         token_verification_enabled=False,
     )
     ApprovalActions(runtime).register(app)

@@ -9,15 +9,22 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from agent.approvals import ApprovalService
 from agent.audit import AuditLog
 from agent.crm.local import LocalCRM
 from agent.executor import Executor
 from agent.facts import gather_facts
+from agent.llm.budget import LLMBudget
+from agent.llm.client import ModelConfig, RetryPolicy
+from agent.memory import RejectionMemory
 from agent.outbox import OutboxWorker
+from agent.planner.base import Planner
+from agent.planner.claude import ClaudePlanner
 from agent.planner.offline import OfflinePlanner
 from agent.policy import Policy
 from agent.policy_file import load_policy
@@ -25,6 +32,8 @@ from agent.ports import ApproverDirectory, Clock, NoGroups, Notifier, SilentNoti
 from agent.runner import Runner
 from agent.store.database import Database
 from bot.settings import Settings
+
+PlannerChoice = Literal["auto", "claude", "offline"]
 
 
 def random_id() -> str:
@@ -56,6 +65,42 @@ class Services:
             high_value_field=high_value.field if high_value else "annual_revenue",
             high_value_min=high_value.min if high_value else float("inf"),
         )
+
+    def claude_planner(
+        self,
+        *,
+        budget: LLMBudget | None = None,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> ClaudePlanner:
+        """The Claude planner; without ``ANTHROPIC_API_KEY`` it runs on the rules and says so."""
+        key = self.settings.anthropic_api_key
+        model = (
+            ModelConfig(
+                api_key=key.get_secret_value(),
+                model=self.settings.model,
+                base_url=self.settings.anthropic_url,
+            )
+            if key is not None
+            else None
+        )
+        return ClaudePlanner(
+            rules=self.offline_planner(),
+            model=model,
+            memory=RejectionMemory(self.database),
+            new_id=self.new_id,
+            budget=budget,
+            retry=retry,
+            sleep=sleep,
+            monotonic=monotonic,
+        )
+
+    def planner(self, choice: PlannerChoice = "auto") -> Planner:
+        """``offline``, ``claude``, or ``auto``: Claude when ``ANTHROPIC_API_KEY`` is set, else offline."""
+        if choice == "claude" or (choice == "auto" and self.settings.anthropic_api_key is not None):
+            return self.claude_planner()
+        return self.offline_planner()
 
     def close(self) -> None:
         self.database.dispose()

@@ -59,6 +59,23 @@ def run_table(report: RunReport) -> Table:
     return table
 
 
+def planner_line(report: RunReport) -> Text | None:
+    """One line under the run table about the model: calls, tokens, cost, and any fallback."""
+    stats = report.planner_stats
+    if not stats:
+        return None
+    line = Text.assemble(("Model: ", "bold"), f"{stats.get('model') or 'none'}, ")
+    line.append(
+        f"{stats.get('calls', 0)} call(s) on {stats.get('cases', 0)} case(s) the rules left open; tokens "
+        f"{stats.get('input_tokens', 0):,} in, {stats.get('output_tokens', 0):,} out, cache "
+        f"{stats.get('cache_read_input_tokens', 0):,} read / {stats.get('cache_creation_input_tokens', 0):,} "
+        f"written; about ${stats.get('cost_usd', 0.0):.4f}"
+    )
+    if stats.get("fallback"):
+        line.append(f"; finished on the offline rules: {stats['fallback']}", style="yellow")
+    return line
+
+
 def refused_table(report: RunReport, limit: int = 10) -> Table:
     """Refused proposals: recommendations for a person to act on by hand."""
     table = Table(title="Refused by policy (recommendations for a person)", title_justify="left")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 from slack_sdk import WebClient
 
@@ -20,6 +22,8 @@ from bot.slack_client import make_web_client
 
 DEFAULT_APPROVALS_CHANNEL = "#revops-approvals"
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class SlackRuntime:
@@ -30,6 +34,35 @@ class SlackRuntime:
     cards: CardSync
     pump: OutboxPump
     router: SimpleRouter
+    background: bool = True
+    work: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=4, thread_name_prefix="revgate-work")
+    )
+    """Where listeners send the work that follows their ack (decisions, commands)."""
+    modals: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=4, thread_name_prefix="revgate-modal")
+    )
+    """Opening modals: a trigger id lives 3 seconds, so this never queues behind other work."""
+
+    def after_ack(self, task: Callable[..., object], *args: object) -> Future[object]:
+        """Run ``task`` in the work pool; failures are logged, never lost silently."""
+        return self._submit(self.work, task, *args)
+
+    def open_modal(self, task: Callable[..., object], *args: object) -> Future[object]:
+        """Run a ``views.open`` task right after the ack, ahead of other work."""
+        return self._submit(self.modals, task, *args)
+
+    @staticmethod
+    def _submit(pool: ThreadPoolExecutor, task: Callable[..., object], *args: object) -> Future[object]:
+
+        def run() -> object:
+            try:
+                return task(*args)
+            except Exception:
+                log.exception("work after ack failed: %s", getattr(task, "__name__", task))
+                raise
+
+        return pool.submit(run)
 
     def card_context(self) -> CardContext:
         policy = self.services.policy
@@ -40,15 +73,24 @@ class SlackRuntime:
             approvals_needed=lambda a: approval_requirement(policy, a.verdict.gates).min_approvals,
         )
 
-    def start(self) -> None:
-        """Start the background threads (card sync, outbox) and catch up on what was left."""
-        self.cards.start()
-        self.pump.start()
-        self.cards.sync_once_later()
-        self.pump.wake()
+    def start(self, *, background: bool = True) -> None:
+        """Start the background threads (card sync, outbox) and catch up on what was left.
+
+        ``background=False`` leaves them to a ``revgate worker`` process: both are
+        driven by the database alone, so they can run anywhere, and the web
+        process then spends its CPU on acking.
+        """
+        self.background = background
+        if background:
+            self.cards.start()
+            self.pump.start()
+            self.cards.sync_once_later()
+            self.pump.wake()
 
     def stop(self) -> None:
         """Finish what is in flight; anything left waits in the database for the next start."""
+        self.modals.shutdown(wait=True)
+        self.work.shutdown(wait=True)
         self.pump.stop()
         self.cards.stop()
         self.services.close()

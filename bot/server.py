@@ -83,23 +83,42 @@ def stop_http_server(server: BaseWSGIServer | MultiSocketServer, timeout: int = 
     closed.wait(timeout)
 
 
-def serve_http(runtime: SlackRuntime, app: App, *, host: str, port: int, threads: int = 32) -> None:
-    """Run until SIGTERM or SIGINT; then finish in-flight work and stop."""
-    server = make_http_server(make_wsgi(app, runtime), host=host, port=port, threads=threads)
-    runtime.start()
+def on_stop_signals(stop: Callable[[], None]) -> None:
+    """Call ``stop`` once, on the first SIGTERM or SIGINT."""
     stopping = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         if not stopping.is_set():
             stopping.set()
             log.info("signal %d: stopping", signum)
-            stop_http_server(server)
+            stop()
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+
+
+def serve_http(
+    runtime: SlackRuntime, app: App, *, host: str, port: int, threads: int = 32, background: bool = True
+) -> None:
+    """Run until SIGTERM or SIGINT; then finish in-flight work and stop."""
+    server = make_http_server(make_wsgi(app, runtime), host=host, port=port, threads=threads)
+    runtime.start(background=background)
+    on_stop_signals(lambda: stop_http_server(server))
     log.info("serving Slack on http://%s:%s/slack/events", host, getattr(server, "effective_port", port))
     try:
         server.run()
+    finally:
+        runtime.stop()
+
+
+def run_worker(runtime: SlackRuntime) -> None:
+    """The card sync and the outbox, without an HTTP server (beside ``serve --no-worker``)."""
+    done = threading.Event()
+    runtime.start(background=True)
+    on_stop_signals(done.set)
+    log.info("worker running: outbox and approval cards")
+    try:
+        done.wait()
     finally:
         runtime.stop()
 

@@ -16,6 +16,7 @@ from agent.errors import SettingsError
 
 DEFAULT_POLICY = Path(__file__).resolve().parent.parent / "policies" / "default.yaml"
 DEFAULT_DATABASE_URL = "sqlite:///.revgate/revgate.db"
+DEFAULT_MODEL = "claude-sonnet-5-5"
 
 
 class Settings(BaseSettings):
@@ -38,6 +39,10 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = Field(None, validation_alias=AliasChoices("SLACK_APP_TOKEN"))
     slack_api_url: str | None = Field(None, validation_alias=AliasChoices("REVGATE_SLACK_API_URL"))
     anthropic_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("ANTHROPIC_API_KEY"))
+    model: str = Field(DEFAULT_MODEL, min_length=1, validation_alias=AliasChoices("REVGATE_MODEL"))
+    """The Claude model the Claude planner asks (a Sonnet-class model by default)."""
+    anthropic_url: str | None = Field(None, validation_alias=AliasChoices("REVGATE_ANTHROPIC_URL"))
+    """Overrides the Messages API base URL (tests point it at a local fake)."""
     approvals_channel: str | None = Field(None, validation_alias=AliasChoices("REVGATE_APPROVALS_CHANNEL"))
     """Where approval cards go; overrides the policy's ``approvals_channel``."""
 
@@ -69,7 +74,7 @@ class Settings(BaseSettings):
             raise ValueError("an app-level token starts with xapp-")
         return value
 
-    @field_validator("slack_api_url")
+    @field_validator("slack_api_url", "anthropic_url")
     @classmethod
     def _api_url_shape(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
@@ -98,4 +103,4 @@ def load_settings(**overrides: Any) -> Settings:
         raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None
 
 
-__all__ = ["DEFAULT_DATABASE_URL", "DEFAULT_POLICY", "Settings", "load_settings"]
+__all__ = ["DEFAULT_DATABASE_URL", "DEFAULT_MODEL", "DEFAULT_POLICY", "Settings", "load_settings"]

@@ -88,3 +88,15 @@ def test_manifest_is_a_slack_app_manifest() -> None:
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert "chat:write" in manifest["oauth_config"]["scopes"]["bot"]
     assert {c["command"] for c in manifest["features"]["slash_commands"]} >= {"/route-lead"}
+
+
+def test_both_manifests_declare_exactly_the_slash_commands_the_app_handles() -> None:
+    source = (ROOT / "bot" / "listeners" / "commands.py").read_text()
+    handled = set(re.findall(r'app\.command\("(/[a-z-]+)"\)', source))
+    for name in ("manifest.yml", "manifest.socket.yml"):
+        manifest = yaml.safe_load((ROOT / name).read_text())
+        declared = {c["command"] for c in manifest["features"]["slash_commands"]}
+        assert declared == handled, name
+    assert (
+        yaml.safe_load((ROOT / "manifest.socket.yml").read_text())["settings"]["socket_mode_enabled"] is True
+    )

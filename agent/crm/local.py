@@ -66,14 +66,14 @@ class LocalCRM:
     # -- reads ---------------------------------------------------------------
 
     def get(self, object_type: ObjectType, record_id: str) -> Record | None:
-        with self._db.transaction() as session:
+        with self._db.reading() as session:
             row = session.scalar(select(CRMRecordRow).where(CRMRecordRow.id == record_id, *live(object_type)))
             return None if row is None else to_record(row)
 
     def get_many(self, object_type: ObjectType, record_ids: Sequence[str]) -> dict[str, Record]:
         wanted = list(dict.fromkeys(record_ids))
         found: dict[str, Record] = {}
-        with self._db.transaction() as session:
+        with self._db.reading() as session:
             for start in range(0, len(wanted), _IN_CHUNK):
                 chunk = wanted[start : start + _IN_CHUNK]
                 stmt = select(CRMRecordRow).where(CRMRecordRow.id.in_(chunk), *live(object_type))
@@ -100,7 +100,7 @@ class LocalCRM:
             if after is not None:
                 stmt = stmt.where(CRMRecordRow.id > after)
             stmt = stmt.order_by(CRMRecordRow.id).limit(batch_size)
-            with self._db.transaction() as session:
+            with self._db.reading() as session:
                 batch = [to_record(row) for row in session.scalars(stmt)]
             yield from batch
             if len(batch) < batch_size:
@@ -123,7 +123,7 @@ class LocalCRM:
             else:
                 return []
             stmt = select(CRMRecordRow).where(match, *live(object_type)).order_by(CRMRecordRow.id)
-            with self._db.transaction() as session:
+            with self._db.reading() as session:
                 return [to_record(row) for row in session.scalars(stmt)]
         check_field_names(object_type, [field])
         return [r for r in self.iter_records(object_type) if r.fields.get(field) == value]
@@ -134,22 +134,22 @@ class LocalCRM:
             .where(CRMNoteRow.object_type == object_type, CRMNoteRow.record_id == record_id)
             .order_by(CRMNoteRow.created_at, CRMNoteRow.id)
         )
-        with self._db.transaction() as session:
+        with self._db.reading() as session:
             return [to_note(row) for row in session.scalars(stmt)]
 
     def owners(self) -> list[Owner]:
-        with self._db.transaction() as session:
+        with self._db.reading() as session:
             return [to_owner(row) for row in session.scalars(select(CRMOwnerRow).order_by(CRMOwnerRow.id))]
 
     def get_owner(self, owner_id: str) -> Owner | None:
-        with self._db.transaction() as session:
+        with self._db.reading() as session:
             row = session.get(CRMOwnerRow, owner_id)
             return None if row is None else to_owner(row)
 
     def count(self, object_type: ObjectType) -> int:
         """How many live records of the type there are."""
         stmt = select(func.count()).select_from(CRMRecordRow).where(*live(object_type))
-        with self._db.transaction() as session:
+        with self._db.reading() as session:
             return session.scalar(stmt) or 0
 
     # -- writes --------------------------------------------------------------

@@ -32,10 +32,11 @@ def is_sqlite(url: str) -> bool:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine tuned for how revgate uses each database.
 
-    On SQLite every transaction starts with ``BEGIN IMMEDIATE``: it takes the write
+    On SQLite a transaction starts with ``BEGIN IMMEDIATE``: it takes the write
     lock up front, so concurrent writers queue on the busy timeout instead of
     failing when a read lock cannot be upgraded, and guarded updates see the
-    latest committed state. WAL mode lets readers proceed meanwhile.
+    latest committed state. Read-only transactions (``Database.reading``) start
+    with a plain ``BEGIN`` instead, and WAL mode lets them run beside the writer.
     """
     url = normalise_url(url)
     if is_sqlite(url):
@@ -55,7 +56,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _on_begin(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+            connection.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
@@ -90,6 +92,9 @@ class Database:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(
+            self.engine.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False
+        )
         # The embedded SQLite file upgrades itself on first use; a shared
         # PostgreSQL is upgraded deliberately with `revgate db upgrade`.
         if auto_upgrade is None:
@@ -105,6 +110,12 @@ class Database:
     def transaction(self) -> Iterator[Session]:
         """A session in one transaction: committed on success, rolled back on error."""
         with self.sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A read-only transaction: on SQLite it does not wait for (or block) writers."""
+        with self._read_sessions() as session, session.begin():
             yield session
 
     def is_current(self) -> bool:

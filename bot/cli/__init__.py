@@ -16,6 +16,7 @@ def build_cli() -> typer.Typer:
     )
     cli.command()(demo.demo)
     cli.command()(serve.serve)
+    cli.command()(serve.worker)
     cli.add_typer(approvals.app, name="approvals")
     cli.add_typer(policy.app, name="policy")
     cli.add_typer(audit.app, name="audit")

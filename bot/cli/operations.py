@@ -9,7 +9,8 @@ import typer
 from agent.crm.seed import seed_crm
 from agent.store.database import Database, current_revision, head_revision, upgrade
 from bot.cli.common import console, fail, reported_errors, services, settings
-from bot.render import refused_table, run_table
+from bot.container import PlannerChoice
+from bot.render import planner_line, refused_table, run_table
 
 hygiene = typer.Typer(help="CRM hygiene passes.", no_args_is_help=True)
 crm = typer.Typer(help="The embedded CRM.", no_args_is_help=True)
@@ -19,12 +20,19 @@ db = typer.Typer(help="The database schema.", no_args_is_help=True)
 @hygiene.command("run")
 def hygiene_run(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan and classify; write nothing.")] = False,
+    planner: Annotated[
+        PlannerChoice,
+        typer.Option(help="claude, offline, or auto (claude when ANTHROPIC_API_KEY is set)."),
+    ] = "auto",
 ) -> None:
     """One pass: fix the safe, queue the gated, refuse the forbidden."""
     with services() as svc:
-        report = svc.runner.run(svc.offline_planner(), trigger="cli", dry_run=dry_run)
+        report = svc.runner.run(svc.planner(planner), trigger="cli", dry_run=dry_run)
         out = console()
         out.print(run_table(report))
+        line = planner_line(report)
+        if line is not None:
+            out.print(line)
         if report.count("refused"):
             out.print(refused_table(report))
 

@@ -1,4 +1,4 @@
-"""``revgate serve``: the Slack bot, over HTTP or Socket Mode."""
+"""``revgate serve`` and ``revgate worker``: the Slack bot, over HTTP or Socket Mode."""
 
 from __future__ import annotations
 
@@ -10,7 +10,11 @@ import typer
 from bot.app import build_app
 from bot.cli.common import reported_errors, settings
 from bot.runtime import build_runtime
-from bot.server import serve_http, serve_socket
+from bot.server import run_worker, serve_http, serve_socket
+
+
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 def serve(
@@ -20,9 +24,12 @@ def serve(
         bool, typer.Option("--socket", help="Socket Mode (default when SLACK_APP_TOKEN is set).")
     ] = False,
     threads: Annotated[int, typer.Option(min=1, help="HTTP worker threads.")] = 32,
+    worker: Annotated[
+        bool, typer.Option(help="Also run the outbox and card sync here (--no-worker: run `revgate worker`).")
+    ] = True,
 ) -> None:
     """Run the Slack bot: HTTP mode on /slack/events (and /healthz), or Socket Mode."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _logging()
     config = settings()
     with reported_errors():
         runtime = build_runtime(config)
@@ -30,4 +37,12 @@ def serve(
         if socket or config.slack_app_token is not None:
             serve_socket(runtime, app)
         else:
-            serve_http(runtime, app, host=host, port=port, threads=threads)
+            serve_http(runtime, app, host=host, port=port, threads=threads, background=worker)
+
+
+def worker() -> None:
+    """Execute approved changes and keep approval cards up to date (beside `serve --no-worker`)."""
+    _logging()
+    config = settings()
+    with reported_errors():
+        run_worker(build_runtime(config, poll_interval=0.25))

@@ -63,13 +63,13 @@ class ApprovalActions:
 
     def approve(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        self._approve(body, respond, exclude=set())
+        self.rt.after_ack(self._approve, body, respond, set())
 
     def approve_all(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        self._approve(body, respond, exclude=excluded_items(body))
+        self.rt.after_ack(self._approve, body, respond, excluded_items(body))
 
-    def _approve(self, body: dict[str, Any], respond: Respond, *, exclude: set[str]) -> None:
+    def _approve(self, body: dict[str, Any], respond: Respond, exclude: set[str]) -> None:
         approval = self._attempt(
             respond,
             lambda: self.rt.services.approvals.approve(action_value(body), user_id(body), exclude=exclude),
@@ -85,20 +85,28 @@ class ApprovalActions:
 
     def open_reject(self, ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
+        self.rt.open_modal(self._open_reject, body, client, respond)
+
+    def open_edit(self, ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        ack()
+        self.rt.open_modal(self._open_edit, body, client, respond)
+
+    def open_details(self, ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        ack()
+        self.rt.open_modal(self._open_details, body, client, respond)
+
+    def _open_reject(self, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         approval = self._pending(body, respond)
         if approval is not None:
             client.views_open(trigger_id=body["trigger_id"], view=build_reject_modal(approval))
 
-    def open_edit(self, ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        ack()
+    def _open_edit(self, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         approval = self._pending(body, respond)
         if approval is not None:
-            client.views_open(
-                trigger_id=body["trigger_id"], view=build_edit_modal(approval, self.rt.card_context())
-            )
+            view = build_edit_modal(approval, self.rt.card_context())
+            client.views_open(trigger_id=body["trigger_id"], view=view)
 
-    def open_details(self, ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        ack()
+    def _open_details(self, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         approval = self._attempt(respond, lambda: self.rt.services.approvals.get(action_value(body)))
         if approval is not None:
             view = build_details_modal(approval, self.rt.card_context())
@@ -106,6 +114,9 @@ class ApprovalActions:
 
     def undo(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
+        self.rt.after_ack(self._undo, body, respond)
+
+    def _undo(self, body: dict[str, Any], respond: Respond) -> None:
         approval = self._attempt(
             respond, lambda: self.rt.services.approvals.request_undo(action_value(body), user_id(body))
         )

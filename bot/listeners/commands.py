@@ -36,9 +36,11 @@ class Commands:
             ack(text=usage_error("/route-lead", "give one lead id or email address", ROUTE_USAGE))
             return
         ack()
-        user = str(command.get("user_id") or "")
+        self.rt.after_ack(self._route, words[0], str(command.get("user_id") or ""), respond)
+
+    def _route(self, ref: str, user: str, respond: Respond) -> None:
         try:
-            decision = self.rt.router.route(words[0], requested_by=user)
+            decision = self.rt.router.route(ref, requested_by=user)
         except CRMNotFoundError as missing:
             ephemeral(respond, f"{missing}. Try the lead's id or exact email address.")
             return
@@ -56,11 +58,16 @@ class Commands:
             return
         if sub == "status":
             ack()
-            db = self.rt.services.database
-            ephemeral(respond, runs_reply(recent_runs(db), today_counts(db, self.rt.services.clock.now())))
+            self.rt.after_ack(self._status, respond)
             return
         ack(text="Starting a hygiene run; the result will appear here.")
-        user = str(command.get("user_id") or "")
+        self.rt.after_ack(self._run, str(command.get("user_id") or ""), respond)
+
+    def _status(self, respond: Respond) -> None:
+        db = self.rt.services.database
+        ephemeral(respond, runs_reply(recent_runs(db), today_counts(db, self.rt.services.clock.now())))
+
+    def _run(self, user: str, respond: Respond) -> None:
         try:
             report = self.rt.services.runner.run(self.rt.services.offline_planner(), trigger=f"slack:{user}")
         except AgentError as error:
@@ -71,8 +78,10 @@ class Commands:
 
     def approvals(self, ack: Ack, command: dict[str, Any], respond: Respond) -> None:
         ack()
-        pending = self.rt.services.approvals.pending_for(str(command.get("user_id") or ""))
-        ephemeral(respond, approvals_reply(pending))
+        self.rt.after_ack(self._approvals, str(command.get("user_id") or ""), respond)
+
+    def _approvals(self, user: str, respond: Respond) -> None:
+        ephemeral(respond, approvals_reply(self.rt.services.approvals.pending_for(user)))
 
     def revgate(self, ack: Ack, command: dict[str, Any]) -> None:
         sub = str(command.get("text") or "").strip()

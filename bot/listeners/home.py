@@ -23,11 +23,11 @@ class Home:
 
     def opened(self, event: dict[str, Any], client: WebClient) -> None:
         if event.get("tab", "home") == "home":
-            self.publish(client, str(event["user"]))
+            self.rt.after_ack(self.publish, client, str(event["user"]))
 
     def refresh(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        self.publish(client, str(body["user"]["id"]))
+        self.rt.after_ack(self.publish, client, str(body["user"]["id"]))
 
     def publish(self, client: WebClient, user: str) -> None:
         services = self.rt.services

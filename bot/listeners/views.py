@@ -32,7 +32,11 @@ class ApprovalViews:
             ack(response_action="errors", errors={ids.BLOCK_REASON: REASON_REQUIRED})
             return
         ack()
-        approval_id, user = str(view.get("private_metadata") or ""), user_id(body)
+        self.rt.after_ack(
+            self._reject, str(view.get("private_metadata") or ""), user_id(body), reason, client
+        )
+
+    def _reject(self, approval_id: str, user: str, reason: str, client: WebClient) -> None:
         try:
             self.rt.services.approvals.reject(approval_id, user, reason)
         except (ApprovalError, ValueError) as error:
@@ -52,6 +56,17 @@ class ApprovalViews:
             return
         ack()
         approval_id, user = str(view.get("private_metadata") or ""), user_id(body)
+        self.rt.after_ack(self._edit, approval_id, user, view, ticked, keep_fields, client)
+
+    def _edit(
+        self,
+        approval_id: str,
+        user: str,
+        view: dict[str, Any],
+        ticked: set[str] | None,
+        keep_fields: set[str] | None,
+        client: WebClient,
+    ) -> None:
         keep_records = None
         if ticked is not None:
             # A very large request lists only some records in the modal; the

@@ -125,6 +125,8 @@ def test_a_rejected_change_is_not_proposed_again_until_the_record_changes(stack:
     suppressed = [o for o in second.with_disposition("suppressed") if o.action.kind == "merge"]
     assert [set(o.action.record_ids) for o in suppressed] == [set(merge.action.record_ids)]
     assert "two different people" in suppressed[0].verdict.reason
+    assert suppressed[0].approval_id is None
+    assert suppressed[0].detail == f"approval {merge.approval_id}"
 
     survivor = merge.action.targets[0]
     record = stack.crm.get("lead", survivor.record_id)
