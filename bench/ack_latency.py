@@ -33,6 +33,7 @@ from tests.support.slack_requests import block_action_body, signed_post, slash_c
 SECRET = "bench-signing-secret"
 FORM = "application/x-www-form-urlencoded"
 THREADS = 32
+DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/test"
 APPS = {
     "bare": "bare bolt (ack only)",
     "revgate": "revgate, 1 process",
@@ -81,18 +82,18 @@ def serve_bare(port_file: Path, slack_url: str) -> None:
     server.run()
 
 
-def _settings(database: Path, slack_url: str) -> Any:
+def _settings(database: str, slack_url: str) -> Any:
     from bot.settings import Settings
 
     return Settings(
-        DATABASE_URL=f"sqlite:///{database}",
+        DATABASE_URL=database,
         SLACK_BOT_TOKEN="xoxb-bench",
         SLACK_SIGNING_SECRET=SECRET,
         REVGATE_SLACK_API_URL=slack_url,
     )
 
 
-def serve_worker(port_file: Path, database: Path, slack_url: str) -> None:
+def serve_worker(port_file: Path, database: str, slack_url: str) -> None:
     """`revgate worker`: the outbox and the card sync, in their own process."""
     from bot.runtime import build_runtime
 
@@ -104,19 +105,13 @@ def serve_worker(port_file: Path, database: Path, slack_url: str) -> None:
     threading.Event().wait()
 
 
-def serve_revgate(port_file: Path, database: Path, approvals: int, slack_url: str, background: bool) -> None:
+def serve_revgate(port_file: Path, database: str, approvals: int, slack_url: str, background: bool) -> None:
     from agent.models import MergePlan, ProposedAction, Target
     from bot.app import build_app
     from bot.runtime import build_runtime
     from bot.server import make_http_server, make_wsgi
 
     runtime = build_runtime(_settings(database, slack_url), card_interval=0.01, poll_interval=0.5)
-    if os.environ.get("BENCH_SWITCH"):
-        sys.setswitchinterval(float(os.environ["BENCH_SWITCH"]))
-    if os.environ.get("BENCH_WORK"):
-        from concurrent.futures import ThreadPoolExecutor
-
-        runtime.work = ThreadPoolExecutor(max_workers=int(os.environ["BENCH_WORK"]))
     crm = runtime.services.crm
     actions = []
     for n in range(approvals):
@@ -225,11 +220,31 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def fresh_database(base: str, kind: str, workdir: Path) -> str:
+    """An empty, migrated database for one app: SQLite in the work dir, or a new PostgreSQL database."""
+    from sqlalchemy import create_engine, make_url, pool, text
+
+    from agent.store.database import normalise_url, upgrade
+
+    if base == "sqlite":
+        return f"sqlite:///{workdir / kind}.db"
+    admin_url = normalise_url(base)
+    name = f"revgate_bench_{kind.replace('-', '_')}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=pool.NullPool)
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    return url
+
+
 def measure(kind: str, workdir: Path, args: argparse.Namespace) -> dict[str, list[float]]:
     slack, info = spawn("fake-slack", workdir, name=f"slack-for-{kind}")
     slack_url = str(info["url"])
     response_url = slack_url.removesuffix("api/") + "response_url/bench"
-    database = str(workdir / f"{kind}.db")
+    database = fresh_database(args.database, kind, workdir)
     extra = ["--slack-url", slack_url, "--database", database, "--approvals", str(args.approvals)]
     process, info = spawn(kind, workdir, *extra)
     port, approvals = int(info["port"]), list(info["approvals"])
@@ -239,22 +254,6 @@ def measure(kind: str, workdir: Path, args: argparse.Namespace) -> dict[str, lis
         children.insert(0, worker)
     try:
         load(port, requests_for(approvals, 100, response_url), args.concurrency)  # warm-up, discarded
-        if os.environ.get("BENCH_PROFILE"):
-            subprocess.Popen(
-                [
-                    "py-spy",
-                    "record",
-                    "-p",
-                    str(process.pid),
-                    "-d",
-                    "8",
-                    "-f",
-                    "raw",
-                    "-o",
-                    os.environ["BENCH_PROFILE"],
-                    "--threads",
-                ]
-            )
         return load(port, requests_for(approvals[50:], args.requests, response_url), args.concurrency)
     finally:
         for child in children:
@@ -276,7 +275,11 @@ def main() -> None:
     )
     parser.add_argument("--slack-url", help=argparse.SUPPRESS)
     parser.add_argument("--port-file", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--database", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--database",
+        default=DEFAULT_DATABASE,
+        help="postgresql://... (a fresh database per app is created beside it) or 'sqlite'",
+    )
     args = parser.parse_args()
     if args.serve == "fake-slack":
         return serve_fake_slack(args.port_file)
@@ -292,6 +295,7 @@ def main() -> None:
         workdir = Path(tmp)
         results = {name: measure(name, workdir, args) for name in APPS}
 
+    print(f"database: {'embedded SQLite' if args.database == 'sqlite' else args.database}")
     print(
         f"ack latency: {args.requests} signed requests per app, {args.concurrency} concurrent, "
         f"waitress {THREADS} threads, {os.cpu_count()} cores"

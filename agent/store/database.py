@@ -61,6 +61,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    # Every request thread of the HTTP server may hold a connection at once; the
+    # default pool (5 + 10 overflow) made them queue for one under load.
+    if "poolclass" not in kwargs:
+        kwargs.setdefault("pool_size", 20)
+        kwargs.setdefault("max_overflow", 30)
     return create_engine(url, **kwargs)
 
 
