@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -397,12 +396,7 @@ class ApprovalService:
         now = self._clock.now()
         with self._refusal_audited(approval_id, user, "undo"), self._db.transaction() as session:
             # Lock the row first, so two undo clicks queue up instead of racing.
-            session.execute(
-                update(ApprovalRow)
-                .where(ApprovalRow.id == approval_id, ApprovalRow.status == "executed")
-                .values(updated_at=now)
-                .execution_options(synchronize_session=False)
-            )
+            self._lock_if(session, approval_id, "executed")
             row = self._get_row(session, approval_id)
             if row.status != "executed":
                 raise UndoNotAllowedError(
@@ -536,16 +530,21 @@ class ApprovalService:
 
     def _claim_pending(self, session: Session, approval_id: str) -> ApprovalRow:
         """Lock a pending approval for this transaction, or explain why it can't be."""
+        locked = self._lock_if(session, approval_id, "pending")
+        row = self._get_row(session, approval_id)
+        if not locked:
+            raise ApprovalAlreadyResolvedError(approval_id, row.status, row.decided_by)
+        return row
+
+    def _lock_if(self, session: Session, approval_id: str, status: str) -> bool:
+        """Row-lock the approval for this transaction if it has ``status`` (a no-op write does it)."""
         touched = session.execute(
             update(ApprovalRow)
-            .where(ApprovalRow.id == approval_id, ApprovalRow.status == "pending")
+            .where(ApprovalRow.id == approval_id, ApprovalRow.status == status)
             .values(updated_at=self._clock.now())
             .execution_options(synchronize_session=False)
         )
-        row = self._get_row(session, approval_id)
-        if int(getattr(touched, "rowcount", 0)) != 1:
-            raise ApprovalAlreadyResolvedError(approval_id, row.status, row.decided_by)
-        return row
+        return int(getattr(touched, "rowcount", 0)) == 1
 
     def _expire_if_due(self, approval_id: str) -> None:
         with self._db.reading() as session:
@@ -621,8 +620,3 @@ def row_verdict(row: ApprovalRow) -> Verdict:
 def _gates_text(row: ApprovalRow) -> str:
     gates = row_verdict(row).gates or (row.kind,)
     return ", ".join(gates)
-
-
-def expires_in(approval: Approval, now: datetime) -> float:
-    """Seconds until the approval expires (negative when overdue)."""
-    return (approval.expires_at - now).total_seconds()

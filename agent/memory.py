@@ -72,9 +72,19 @@ class RejectionMemory:
         return found
 
     def suppresses(self, action: ProposedAction, rejections: Iterable[Rejection]) -> Rejection | None:
+        """The rejection that rules ``action`` out (see :class:`RejectionIndex`)."""
+        return RejectionIndex(rejections).suppressing(action)
+
+
+class RejectionIndex:
+    """Rejections keyed for lookup, built once for all the actions of a run."""
+
+    def __init__(self, rejections: Iterable[Rejection]) -> None:
+        self._by_key = {(r.kind, r.record_id, r.record_version): r for r in rejections}
+
+    def suppressing(self, action: ProposedAction) -> Rejection | None:
         """The rejection that rules ``action`` out: same kind, same record, same version, for every record."""
-        seen = {(r.kind, r.record_id, r.record_version): r for r in rejections}
-        matches = [seen.get((action.kind, t.record_id, t.version)) for t in action.targets]
+        matches = [self._by_key.get((action.kind, t.record_id, t.version)) for t in action.targets]
         if matches and all(m is not None for m in matches):
             return matches[0]
         return None

@@ -32,7 +32,7 @@ from agent.errors import (
 )
 from agent.executor import Executor
 from agent.facts import gather_facts
-from agent.memory import RejectionMemory
+from agent.memory import Rejection, RejectionIndex, RejectionMemory
 from agent.models import ExecutionResult, ProposedAction, Record, Target, Verdict
 from agent.planner.base import CRMSnapshot, Planner, snapshot_from
 from agent.policy import Policy, evaluate
@@ -64,6 +64,16 @@ class ProposalOutcome:
     disposition: Disposition
     approval_id: str | None = None
     detail: str = ""
+
+
+def suppressed(action: ProposedAction, rejected: Rejection, *, detail: str) -> ProposalOutcome:
+    """The outcome of a change a person already rejected on the same record version."""
+    verdict = Verdict(
+        outcome="deny",
+        reason=f"rejected by {rejected.user_id}: {rejected.reason}",
+        rule="memory: rejected before, record unchanged since",
+    )
+    return ProposalOutcome(action, verdict, "suppressed", detail=detail)
 
 
 @dataclass
@@ -174,20 +184,14 @@ class Runner:
             of_type = [a for a in actions if a.object_type == object_type]
             if not of_type:
                 continue
-            rejections = self._memory.for_records(object_type, {rid for a in of_type for rid in a.record_ids})
+            record_ids = {rid for a in of_type for rid in a.record_ids}
+            rejections = RejectionIndex(self._memory.for_records(object_type, record_ids))
             for action in of_type:
-                rejected = self._memory.suppresses(action, rejections)
+                rejected = rejections.suppressing(action)
                 if rejected is None:
                     remaining.append(action)
                     continue
-                verdict = Verdict(
-                    outcome="deny",
-                    reason=f"rejected by {rejected.user_id}: {rejected.reason}",
-                    rule="memory: rejected before, record unchanged since",
-                )
-                outcome = ProposalOutcome(
-                    action, verdict, "suppressed", detail=f"approval {rejected.approval_id}"
-                )
+                outcome = suppressed(action, rejected, detail=f"approval {rejected.approval_id}")
                 self.record(report, outcome, action.kind, None)
         order = {a.id: n for n, a in enumerate(actions)}
         run_pass = _RunPass(self, report, records)
@@ -463,16 +467,9 @@ class RunGate:
         current = runner._crm.get_many(action.object_type, action.record_ids)
         run_pass.records[action.object_type].update(current)
         rejections = runner._memory.for_records(action.object_type, action.record_ids)
-        rejected = runner._memory.suppresses(action, rejections)
+        rejected = RejectionIndex(rejections).suppressing(action)
         if rejected is not None:
-            verdict = Verdict(
-                outcome="deny",
-                reason=f"rejected by {rejected.user_id}: {rejected.reason}",
-                rule="memory: rejected before, record unchanged since",
-            )
-            outcome = ProposalOutcome(
-                action, verdict, "suppressed", detail=f"rejected in approval {rejected.approval_id}"
-            )
+            outcome = suppressed(action, rejected, detail=f"rejected in approval {rejected.approval_id}")
             runner.record(report, outcome, action.kind, None)
             return outcome
         facts = gather_facts(action, current, run_pass.policy)

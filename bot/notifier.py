@@ -77,18 +77,22 @@ class CardSync:
     def sync_once(self) -> int:
         """Bring every stale card up to date; the number of cards written."""
         with self._lock:  # one pass at a time in this process
+            stale = self._approvals.cards_to_sync()
+            if not stale:
+                return 0
+            context = self._context()  # one context (owners, time, policy) serves every card of the pass
             written = 0
-            for approval in self._approvals.cards_to_sync():
+            for approval in stale:
                 try:
-                    written += self._sync(approval)
+                    written += self._sync(approval, context)
                 except SlackApiError as error:
                     # Left stale on purpose: the next pass tries again.
                     log.warning("card for %s not synced: %s", approval.id, error.response.get("error"))
             return written
 
-    def _sync(self, approval: Approval) -> int:
+    def _sync(self, approval: Approval, context: CardContext) -> int:
         shown = approval.revision
-        message = self.render(approval)
+        message = render(approval, context)
         if approval.slack_ts is None or approval.slack_channel is None:
             self._pace(self.channel)
             response = self._client.chat_postMessage(
@@ -115,12 +119,6 @@ class CardSync:
         )
         return 1
 
-    def render(self, approval: Approval) -> Message:
-        context = self._context()
-        if is_bulk_card(approval):
-            return build_bulk_message(approval, context)
-        return build_approval_message(approval, context)
-
     def _pace(self, channel: str) -> None:
         """At most one write per ``min_interval`` per channel (Slack's per-channel limit)."""
         last = self._last_write.get(channel)
@@ -140,6 +138,13 @@ class CardSync:
 
     def stop(self, timeout: float = 10.0) -> None:
         self._loop.stop(timeout)
+
+
+def render(approval: Approval, context: CardContext) -> Message:
+    """The card for an approval: a bulk card for many records, the full card otherwise."""
+    if is_bulk_card(approval):
+        return build_bulk_message(approval, context)
+    return build_approval_message(approval, context)
 
 
 def _payload(message: Message) -> dict[str, Any]:
