@@ -29,8 +29,9 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, Self, cast
+from typing import Any, cast
+
+from tests.support.local_server import LocalServer
 
 Json = dict[str, Any]
 INVALID_KEY = "sk-invalid"
@@ -144,7 +145,7 @@ def tokens(value: Any) -> int:
 
 
 @dataclass
-class FakeAnthropic:
+class FakeAnthropic(LocalServer):
     """A local Messages API on 127.0.0.1 that records every request and answers as scripted."""
 
     default: Script | None = None
@@ -153,45 +154,14 @@ class FakeAnthropic:
     _queue: deque[Script] = field(default_factory=deque)
     _cached: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _server: _Server | None = None
-    _thread: threading.Thread | None = None
 
-    # -- lifecycle ---------------------------------------------------------------
-
-    def start(self) -> None:
-        if self._server is not None:
-            raise RuntimeError("FakeAnthropic is already running")
-        server = _Server(self)
-        thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-anthropic", daemon=True
-        )
-        thread.start()
-        self._server, self._thread = server, thread
-
-    def stop(self) -> None:
-        server, thread = self._server, self._thread
-        if server is None or thread is None:
-            return
-        server.shutdown()
-        thread.join()
-        server.server_close()
-        self._server = self._thread = None
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
+    def _make_server(self) -> _Server:
+        return _Server(self)
 
     @property
     def base_url(self) -> str:
         """The API root to pass as ``anthropic.Anthropic(base_url=...)`` (or ``REVGATE_ANTHROPIC_URL``)."""
-        if self._server is None:
-            raise RuntimeError("FakeAnthropic is not running")
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"http://127.0.0.1:{self.port}"
 
     # -- scripting and inspection ------------------------------------------------
 

@@ -32,10 +32,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, Self, cast
+from typing import Any, cast
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 from zoneinfo import ZoneInfo
+
+from tests.support.local_server import LocalServer
 
 Json = dict[str, Any]
 
@@ -100,15 +101,13 @@ class _Reply:
         return cls(status, text.encode(), {"Content-Type": "text/plain; charset=utf-8"})
 
 
-class FakeSlack:
+class FakeSlack(LocalServer):
     """A local Slack Web API on 127.0.0.1 that records every call and answers like Slack."""
 
     def __init__(self) -> None:
         self.calls: list[SlackCall] = []
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
         self._ts_serial = itertools.count(1)
         self._id_serial = itertools.count(1)
         self._failures: dict[str, list[_Failure]] = {}
@@ -138,40 +137,8 @@ class FakeSlack:
         }
         self.set_user(BOT_USER_ID, name=BOT_NAME, is_bot=True)
 
-    # -- lifecycle ---------------------------------------------------------------
-
-    def start(self) -> None:
-        """Listen on a free port of 127.0.0.1 in a background thread."""
-        if self._server is not None:
-            raise RuntimeError("FakeSlack is already running")
-        server = _Server(self)
-        thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-slack", daemon=True
-        )
-        thread.start()
-        self._server, self._thread = server, thread
-
-    def stop(self) -> None:
-        """Stop serving, wait for in-flight requests and close the socket (idempotent)."""
-        server, thread = self._server, self._thread
-        if server is None or thread is None:
-            return
-        server.shutdown()
-        thread.join()
-        server.server_close()
-        self._server = self._thread = None
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
+    def _make_server(self) -> _Server:
+        return _Server(self)
 
     @property
     def base_url(self) -> str:
@@ -180,9 +147,7 @@ class FakeSlack:
 
     @property
     def _root_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("FakeSlack is not running; call start() or use it as a context manager")
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"http://127.0.0.1:{self.port}"
 
     # -- scripting ---------------------------------------------------------------
 
