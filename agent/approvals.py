@@ -355,9 +355,18 @@ class ApprovalService:
             return self._with_votes(session, rows)
 
     def mark_card_synced(
-        self, approval_id: str, *, channel: str, ts: str, shown: int, status: str | None = None
+        self,
+        approval_id: str,
+        *,
+        channel: str,
+        ts: str,
+        shown: int,
+        status: str | None = None,
+        nudges: int | None = None,
     ) -> bool:
         """Record that the card at ``channel``/``ts`` shows the approval at revision ``shown``.
+
+        ``nudges``: how many reminders and escalations its thread now shows.
 
         Guarded: a card posted by someone else first, or a sync that lost a race
         with a newer one, does not overwrite it. True when recorded.
@@ -371,7 +380,13 @@ class ApprovalService:
             result = session.execute(
                 update(ApprovalRow)
                 .where(ApprovalRow.id == approval_id)
-                .values(slack_channel=channel, slack_ts=ts, slack_revision=shown, slack_status=status)
+                .values(
+                    slack_channel=channel,
+                    slack_ts=ts,
+                    slack_revision=shown,
+                    slack_status=status,
+                    slack_nudges=max(nudges or 0, row.slack_nudges or 0),
+                )
                 .execution_options(synchronize_session=False)
             )
             return int(getattr(result, "rowcount", 0)) == 1
@@ -389,7 +404,7 @@ class ApprovalService:
                 .scalars()
                 .all()
             )
-        return [approval for approval_id in ids if (approval := self._expire(approval_id)) is not None]
+        return [approval for approval_id in ids if (approval := self.expire(approval_id)) is not None]
 
     def request_undo(self, approval_id: str, user: str) -> Approval:
         """Queue an undo of an executed, reversible action within the policy's window."""
@@ -551,14 +566,22 @@ class ApprovalService:
             row = self._get_row(session, approval_id)
             due = row.status == "pending" and row.expires_at <= self._clock.now()
         if due:
-            self._expire(approval_id)
+            self.expire(approval_id)
 
-    def _expire(self, approval_id: str) -> Approval | None:
+    def expire(self, approval_id: str, *, escalate: bool = False) -> Approval | None:
+        """Pending -> expired (``None`` if it was not pending); ``escalate`` also marks it escalated."""
+        now = self._clock.now()
         with self._db.transaction() as session:
             row = self._get_row(session, approval_id)
             rule = expiry_for(self.policy, row.kind)
+            escalation = {"escalated_at": row.escalated_at or now} if escalate else {}
             if not self._transition(
-                session, approval_id, ("pending",), "expired", reason=f"expired; fallback: {rule.fallback}"
+                session,
+                approval_id,
+                ("pending",),
+                "expired",
+                reason=f"expired; fallback: {rule.fallback}",
+                **escalation,
             ):
                 return None
             self._audit.append(

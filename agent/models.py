@@ -278,6 +278,15 @@ class Approval(_Frozen):
     """The revision the Slack card shows."""
     slack_status: ApprovalStatus | None = None
     """The status the Slack card last showed."""
+    reminders_sent: int = 0
+    escalated_at: datetime | None = None
+    slack_nudges: int = 0
+    """Reminders and escalations already posted in the card's thread."""
+
+    @property
+    def nudges(self) -> int:
+        """Reminders and escalations decided so far (the thread should show this many)."""
+        return self.reminders_sent + (1 if self.escalated_at is not None else 0)
 
 
 class Approved(_Frozen):

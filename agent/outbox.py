@@ -1,22 +1,70 @@
 """The outbox worker: executes approved actions (and undos) exactly once.
 
-A row is claimed with a guarded update (``status='pending'`` -> ``claimed``), so
-N workers on one database never run the same row twice. A claim whose worker
-died is taken over after ``lease``; the retry is safe because every CRM write
-carries the approval id as its idempotency key. Before executing, the worker
-checks again that the approval is authorised under the *current* policy:
-Slack approval is not, on its own, an authorisation boundary.
+**Claims.** A row is claimed with a guarded update (``pending`` -> ``claimed``),
+one row at a time, so N workers on one database never run the same row twice
+and a stopping worker holds at most one row it has not started. Every CRM
+write carries the approval id as its idempotency key, so running a row again
+after a crash writes nothing new. Before executing, the worker checks again
+that the approval is authorised under the *current* policy: Slack approval is
+not, on its own, an authorisation boundary.
+
+**Steps.** Between "approved" and "executed" an execution passes these points;
+``on_step(step, approval_id)`` is called at each (for tracing, and the seam
+the crash tests kill the process at):
+
+- ``claimed``: the claim committed; the approval is still ``approved``.
+- ``authorised``: the policy and the votes were checked again; nothing written.
+- ``started``: ``approved -> executing`` committed with a fresh claim time;
+  from here on the row is finished, even when the worker is stopping.
+- ``written``: the CRM holds the change and its idempotency keys; nothing
+  about it is recorded on our side yet.
+- ``settled``: the approval ``executed``, the outbox row ``done`` and the
+  ``executed`` audit event, committed in one transaction (there is no moment
+  where one is recorded and the other is not); the Slack card is told next,
+  and the card sync catches up if the worker dies before that.
+
+An undo passes ``claimed``, ``written`` and ``settled``.
+
+**Stopping (SIGTERM).** ``drain(stopping=...)`` looks at ``stopping`` between
+rows and once more just before ``started``: a stopping worker finishes the row
+it started and hands back the one it claimed but did not start (``claimed`` ->
+``pending``, guarded on still being the holder), so another replica takes it
+at once instead of after the lease.
+
+**Crashes (SIGKILL) and worker identity.** A claim records its holder's
+``worker_id``, and a worker cannot tell whether another holder is alive. So:
+
+- claims held under *this* worker id that this object did not make are from a
+  previous life of this worker (a killed process): ``recover_own_claims()``
+  returns them to the outbox; the pump calls it before its first pass;
+- claims of any other id (and stuck claims of our own) are taken over once
+  they are older than ``lease``.
+
+Immediate recovery therefore needs an id that is *stable across restarts and
+unique among live workers* (a StatefulSet pod name, a systemd instance name).
+With an id that changes on every start (``host:pid``) recovery waits for the
+lease. Two live workers sharing an id would take each other's claims: still
+one CRM write (the idempotency key) and one ``executed`` (a guarded
+transition), but wasted work. Run one ``OutboxWorker`` per worker id.
+
+**Resumed executions.** An approval found ``executing`` was started by an
+earlier attempt (a crash, or a CRM error being retried), which passed the
+policy check and may have written. It is replayed without a second check: the
+records now include that write and could make the policy refuse a change that
+is already in the CRM (an ``assign_owner`` reads as a ``change_owner`` once
+the owner is set).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
 from agent.approvals import ApprovalService, row_verdict
@@ -41,6 +89,17 @@ from agent.store.rows import ApprovalRow, ApprovalVoteRow, OutboxRow
 log = logging.getLogger(__name__)
 
 OutcomeKind = Literal["executed", "superseded", "failed", "retrying", "undone", "undo_refused"]
+Step = Literal["claimed", "authorised", "started", "written", "settled"]
+StepHook = Callable[[Step, str], None]
+"""Called with the step reached and the approval id (see the module docstring)."""
+
+
+def no_step(step: Step, approval_id: str) -> None:
+    """The default ``on_step``: nothing to do."""
+
+
+def never() -> bool:
+    return False
 
 
 @dataclass(frozen=True)
@@ -49,6 +108,14 @@ class OutboxOutcome:
     operation: str
     outcome: OutcomeKind
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class _Claim:
+    row_id: str
+    approval_id: str
+    operation: str
+    attempts: int
 
 
 class OutboxWorker:
@@ -67,6 +134,7 @@ class OutboxWorker:
         max_attempts: int = 5,
         lease: timedelta = timedelta(minutes=5),
         backoff: Callable[[int], timedelta] = lambda attempt: timedelta(seconds=min(300, 2**attempt)),
+        on_step: StepHook = no_step,
     ) -> None:
         self._db = database
         self._approvals = approvals
@@ -78,34 +146,76 @@ class OutboxWorker:
         self._max_attempts = max_attempts
         self._lease = lease
         self._backoff = backoff
+        self._on_step = on_step
+        self._held: set[str] = set()  # rows this object claimed and has not finished
+        self._held_lock = threading.Lock()
 
-    def drain(self, limit: int | None = None) -> list[OutboxOutcome]:
-        """Process due rows until none is left (or ``limit`` rows were processed)."""
+    def drain(self, limit: int | None = None, *, stopping: Callable[[], bool] = never) -> list[OutboxOutcome]:
+        """Process due rows until none is left, ``limit`` rows were processed, or ``stopping()``."""
         outcomes: list[OutboxOutcome] = []
-        while limit is None or len(outcomes) < limit:
-            outcome = self.run_one()
+        while (limit is None or len(outcomes) < limit) and not stopping():
+            outcome = self.run_one(stopping=stopping)
             if outcome is None:
                 break
             outcomes.append(outcome)
         return outcomes
 
-    def run_one(self) -> OutboxOutcome | None:
-        claimed = self._claim()
-        if claimed is None:
-            return None
-        row_id, approval_id, operation, attempts = claimed
-        if operation == "undo":
-            return self._undo(row_id, approval_id)
-        return self._execute(row_id, approval_id, attempts)
+    def run_one(self, *, stopping: Callable[[], bool] = never) -> OutboxOutcome | None:
+        """Claim and process one due row; ``None`` when none is due or the worker is stopping."""
+        while not stopping():
+            claim = self._claim()
+            if claim is None:
+                return None
+            try:
+                self._on_step("claimed", claim.approval_id)
+                outcome = (
+                    self._undo(claim, stopping)
+                    if claim.operation == "undo"
+                    else self._execute(claim, stopping)
+                )
+            finally:
+                with self._held_lock:
+                    self._held.discard(claim.row_id)
+            if outcome is not None:
+                return outcome
+        return None
+
+    def recover_own_claims(self) -> int:
+        """Return to the outbox the claims a previous life of this worker id left; how many.
+
+        Call it once at start. Claims this object holds right now are left alone.
+        """
+        with self._held_lock:
+            mine = set(self._held)
+        with self._db.transaction() as session:
+            orphans = [
+                (row_id, approval_id)
+                for row_id, approval_id in session.execute(
+                    select(OutboxRow.id, OutboxRow.approval_id).where(self._held_by_me())
+                )
+                if row_id not in mine
+            ]
+            for row_id, approval_id in orphans:
+                session.execute(
+                    update(OutboxRow)
+                    .where(OutboxRow.id == row_id, self._held_by_me())
+                    .values(status="pending", claimed_by=None, claimed_at=None)
+                )
+                self._audit_claim_recovered(session, approval_id, self.worker_id, "restart")
+        if orphans:
+            log.warning(
+                "%s: %d claim(s) left by a previous run returned to the outbox", self.worker_id, len(orphans)
+            )
+        return len(orphans)
 
     # -- claiming --------------------------------------------------------------
 
-    def _claim(self) -> tuple[str, str, str, int] | None:
+    def _claim(self) -> _Claim | None:
         now = self._clock.now()
         stale_before = now - self._lease
         with self._db.transaction() as session:
             candidates = session.execute(
-                select(OutboxRow.id, OutboxRow.status)
+                select(OutboxRow.id, OutboxRow.status, OutboxRow.claimed_by)
                 .where(
                     or_(
                         (OutboxRow.status == "pending") & (OutboxRow.available_at <= now),
@@ -115,7 +225,7 @@ class OutboxWorker:
                 .order_by(OutboxRow.available_at, OutboxRow.id)
                 .limit(10)
             ).all()
-        for row_id, status in candidates:
+        for row_id, status, holder in candidates:
             with self._db.transaction() as session:
                 guard = OutboxRow.status == "pending"
                 if status == "claimed":
@@ -134,41 +244,88 @@ class OutboxWorker:
                 if int(getattr(result, "rowcount", 0)) != 1:
                     continue
                 row = session.execute(select(OutboxRow).where(OutboxRow.id == row_id)).scalar_one()
-                return row.id, row.approval_id, row.operation, row.attempts
+                if status == "claimed":
+                    self._audit_claim_recovered(session, row.approval_id, holder, "lease")
+                with self._held_lock:
+                    self._held.add(row.id)
+                return _Claim(row.id, row.approval_id, row.operation, row.attempts)
         return None
+
+    def _release(self, claim: _Claim) -> None:
+        """Hand back a claim this worker did not start, if it still holds it."""
+        with self._db.transaction() as session:
+            session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == claim.row_id, self._held_by_me())
+                .values(status="pending", claimed_by=None, claimed_at=None, attempts=OutboxRow.attempts - 1)
+            )
+        log.info("%s: stopping; %s handed back to the outbox", self.worker_id, claim.approval_id)
+
+    def _held_by_me(self) -> ColumnElement[bool]:
+        return (OutboxRow.status == "claimed") & (OutboxRow.claimed_by == self.worker_id)
+
+    def _audit_claim_recovered(
+        self, session: Session, approval_id: str, holder: str | None, how: str
+    ) -> None:
+        self._audit.append(
+            session,
+            actor=f"worker:{self.worker_id}",
+            event="claim_recovered",
+            subject=approval_id,
+            payload={"holder": holder, "how": how},
+        )
 
     # -- executing -------------------------------------------------------------
 
-    def _execute(self, row_id: str, approval_id: str, attempts: int) -> OutboxOutcome:
-        with self._db.transaction() as session:
-            if not self._approvals.start_execution(session, approval_id):
-                self._finish_row(session, row_id, "done", "approval no longer approved")
-                return OutboxOutcome(approval_id, "execute", "failed", "approval no longer approved")
+    def _execute(self, claim: _Claim, stopping: Callable[[], bool]) -> OutboxOutcome | None:
+        approval_id = claim.approval_id
+        with self._db.reading() as session:
             row = session.execute(select(ApprovalRow).where(ApprovalRow.id == approval_id)).scalar_one()
+            status = row.status
             action = ProposedAction.model_validate(row.action)
+            gates = row_verdict(row).gates
             votes = tuple(
                 session.execute(
                     select(ApprovalVoteRow.user_id).where(ApprovalVoteRow.approval_id == approval_id)
                 ).scalars()
             )
-            gates = row_verdict(row).gates
+        if status not in ("approved", "executing"):
+            return self._drop(claim, f"approval is {status}, no longer approved")
         try:
-            self._authorise(action, gates, votes)
+            if status == "approved":  # a resumed execution was checked by its first attempt
+                self._authorise(action, gates, votes)
+        except (ValidationFailedError, CRMError) as error:
+            return self._after_error(claim, error)
+        self._on_step("authorised", approval_id)
+        if stopping():
+            self._release(claim)
+            return None
+        started = self._start(claim)
+        if started == "lost":
+            return None
+        if started == "moved_on":
+            return self._drop(claim, "approval no longer approved")
+        self._on_step("started", approval_id)
+        try:
             result = self._executor.execute(action, key=approval_id)
-        except StaleRecordError as stale:
-            return self._settle(row_id, approval_id, "superseded", str(stale))
-        except (ValidationFailedError, CRMAuthError, CRMValidationError, ExecutionError) as error:
-            return self._settle(row_id, approval_id, "failed", f"{type(error).__name__}: {error}")
-        except CRMError as error:
-            if attempts >= self._max_attempts:
-                return self._settle(
-                    row_id,
-                    approval_id,
-                    "failed",
-                    f"gave up after {attempts} attempts: {type(error).__name__}: {error}",
-                )
-            return self._retry(row_id, approval_id, attempts, error)
-        return self._settle(row_id, approval_id, "executed", "", result)
+        except (ValidationFailedError, ExecutionError, CRMError) as error:
+            return self._after_error(claim, error)
+        self._on_step("written", approval_id)
+        return self._settle(claim, "executed", "", result)
+
+    def _start(self, claim: _Claim) -> Literal["started", "lost", "moved_on"]:
+        """Move the approval to ``executing`` if the claim is still ours (not taken over)."""
+        with self._db.transaction() as session:
+            still_ours = session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == claim.row_id, self._held_by_me())
+                .values(claimed_at=self._clock.now())  # the lease counts from the write, not the claim
+                .execution_options(synchronize_session=False)
+            )
+            if int(getattr(still_ours, "rowcount", 0)) != 1:
+                log.warning("%s: lost the claim on %s to another worker", self.worker_id, claim.approval_id)
+                return "lost"
+            return "started" if self._approvals.start_execution(session, claim.approval_id) else "moved_on"
 
     def _authorise(self, action: ProposedAction, gates: tuple[str, ...], votes: tuple[str, ...]) -> None:
         policy = self._approvals.policy
@@ -185,14 +342,20 @@ class OutboxWorker:
                 f"{len(eligible)} eligible approval(s) recorded, the policy needs {requirement.min_approvals}"
             )
 
+    def _after_error(self, claim: _Claim, error: Exception) -> OutboxOutcome:
+        if isinstance(error, StaleRecordError):
+            return self._settle(claim, "superseded", str(error))
+        described = f"{type(error).__name__}: {error}"
+        if not isinstance(error, CRMError) or isinstance(error, CRMAuthError | CRMValidationError):
+            return self._settle(claim, "failed", described)
+        if claim.attempts >= self._max_attempts:
+            return self._settle(claim, "failed", f"gave up after {claim.attempts} attempts: {described}")
+        return self._retry(claim, error)
+
     def _settle(
-        self,
-        row_id: str,
-        approval_id: str,
-        outcome: OutcomeKind,
-        detail: str,
-        result: ExecutionResult | None = None,
+        self, claim: _Claim, outcome: OutcomeKind, detail: str, result: ExecutionResult | None = None
     ) -> OutboxOutcome:
+        approval_id = claim.approval_id
         with self._db.transaction() as session:
             if outcome == "executed" and result is not None:
                 moved = self._approvals.finish_execution(session, approval_id, result.model_dump(mode="json"))
@@ -200,7 +363,9 @@ class OutboxWorker:
                 moved = self._approvals.supersede(session, approval_id, detail)
             else:
                 moved = self._approvals.fail_execution(session, approval_id, detail)
-            self._finish_row(session, row_id, "done" if outcome == "executed" else "dead", detail or None)
+            self._finish_row(
+                session, claim.row_id, "done" if outcome == "executed" else "dead", detail or None
+            )
             if moved:
                 self._audit.append(
                     session,
@@ -209,17 +374,24 @@ class OutboxWorker:
                     subject=approval_id,
                     payload={"detail": detail, "result": result.model_dump(mode="json") if result else None},
                 )
+        self._on_step("settled", approval_id)
         self._notify(approval_id)
         return OutboxOutcome(approval_id, "execute", outcome, detail)
 
-    def _retry(self, row_id: str, approval_id: str, attempts: int, error: CRMError) -> OutboxOutcome:
-        delay = self._backoff(attempts)
+    def _drop(self, claim: _Claim, detail: str) -> OutboxOutcome:
+        """The approval moved on (rejected, superseded, done) while the row waited."""
+        with self._db.transaction() as session:
+            self._finish_row(session, claim.row_id, "done", detail)
+        return OutboxOutcome(claim.approval_id, "execute", "failed", detail)
+
+    def _retry(self, claim: _Claim, error: CRMError) -> OutboxOutcome:
+        delay = self._backoff(claim.attempts)
         if isinstance(error, CRMRateLimitedError) and error.retry_after is not None:
             delay = max(delay, timedelta(seconds=error.retry_after))
         with self._db.transaction() as session:
             session.execute(
                 update(OutboxRow)
-                .where(OutboxRow.id == row_id, OutboxRow.claimed_by == self.worker_id)
+                .where(OutboxRow.id == claim.row_id, OutboxRow.claimed_by == self.worker_id)
                 .values(
                     status="pending",
                     available_at=self._clock.now() + delay,
@@ -232,26 +404,34 @@ class OutboxWorker:
                 session,
                 actor=f"worker:{self.worker_id}",
                 event="execution_retry",
-                subject=approval_id,
-                payload={"attempt": attempts, "error": str(error), "retry_in_s": delay.total_seconds()},
+                subject=claim.approval_id,
+                payload={"attempt": claim.attempts, "error": str(error), "retry_in_s": delay.total_seconds()},
             )
         log.warning(
-            "approval %s: attempt %d failed (%s); retrying in %s", approval_id, attempts, error, delay
+            "approval %s: attempt %d failed (%s); retrying in %s",
+            claim.approval_id,
+            claim.attempts,
+            error,
+            delay,
         )
-        return OutboxOutcome(approval_id, "execute", "retrying", str(error))
+        return OutboxOutcome(claim.approval_id, "execute", "retrying", str(error))
 
     # -- undoing ---------------------------------------------------------------
 
-    def _undo(self, row_id: str, approval_id: str) -> OutboxOutcome:
-        with self._db.transaction() as session:
+    def _undo(self, claim: _Claim, stopping: Callable[[], bool]) -> OutboxOutcome | None:
+        approval_id = claim.approval_id
+        with self._db.reading() as session:
             row = session.execute(select(ApprovalRow).where(ApprovalRow.id == approval_id)).scalar_one()
             action = ProposedAction.model_validate(row.action)
             executed = ExecutionResult.model_validate(row.result or {})
+        if stopping():
+            self._release(claim)
+            return None
         try:
             result = self._executor.undo(action, executed, key=approval_id)
         except (StaleRecordError, CRMError, ExecutionError) as error:
             with self._db.transaction() as session:
-                self._finish_row(session, row_id, "dead", str(error))
+                self._finish_row(session, claim.row_id, "dead", str(error))
                 self._audit.append(
                     session,
                     actor=f"worker:{self.worker_id}",
@@ -260,16 +440,21 @@ class OutboxWorker:
                     payload={"error": str(error)},
                 )
             return OutboxOutcome(approval_id, "undo", "undo_refused", str(error))
+        self._on_step("written", approval_id)
         with self._db.transaction() as session:
-            self._approvals.finish_undo(session, approval_id, {"undo": result.model_dump(mode="json")})
-            self._finish_row(session, row_id, "done", None)
-            self._audit.append(
-                session,
-                actor=f"worker:{self.worker_id}",
-                event="undone",
-                subject=approval_id,
-                payload={"result": result.model_dump(mode="json")},
+            moved = self._approvals.finish_undo(
+                session, approval_id, {"undo": result.model_dump(mode="json")}
             )
+            self._finish_row(session, claim.row_id, "done", None)
+            if moved:
+                self._audit.append(
+                    session,
+                    actor=f"worker:{self.worker_id}",
+                    event="undone",
+                    subject=approval_id,
+                    payload={"result": result.model_dump(mode="json")},
+                )
+        self._on_step("settled", approval_id)
         self._notify(approval_id)
         return OutboxOutcome(approval_id, "undo", "undone")
 

@@ -25,6 +25,7 @@ POLICY_NAMES: tuple[str, ...] = (*ACTION_KINDS, *CONDITIONS)
 """What the three lists (and ``approvers`` keys, besides ``default``) may name."""
 
 _APPROVER_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
+_ESCALATION_TARGET = re.compile(r"^(#[a-z0-9][a-z0-9_-]{0,79}|[CGS][A-Z0-9]{2,})$")
 _DURATION = re.compile(r"^(\d+)([smhd])$")
 
 
@@ -104,6 +105,16 @@ def format_duration(duration: timedelta) -> str:
     return f"{seconds}s"
 
 
+def _escalation_target(value: str) -> str:
+    if _ESCALATION_TARGET.match(value):
+        return value
+    raise PydanticCustomError(
+        "escalation_target",
+        "'{value}' is not a channel (#name, or an id C... / G...) or a user-group id (S...)",
+        {"value": value},
+    )
+
+
 Duration = Annotated[
     timedelta, BeforeValidator(parse_duration), PlainSerializer(format_duration, when_used="json")
 ]
@@ -111,6 +122,7 @@ PolicyName = Annotated[str, AfterValidator(_known_name(POLICY_NAMES))]
 ApproverKey = Annotated[str, AfterValidator(_known_name(("default", *POLICY_NAMES)))]
 ExpiryKey = Annotated[str, AfterValidator(_known_name(("default", *ACTION_KINDS), kinds_only=True))]
 ApproverId = Annotated[str, AfterValidator(_approver_id)]
+EscalationTarget = Annotated[str, AfterValidator(_escalation_target)]
 
 
 # --- models ---------------------------------------------------------------
@@ -152,10 +164,29 @@ ExpiryFallback = Literal["drop", "routing_pool", "escalate"]
 
 
 class ExpiryRule(Rule):
-    """How long a request waits for a decision, and what happens after. A bare duration is shorthand."""
+    """How long a request waits for a decision, and what happens after. A bare duration is shorthand.
+
+    Before it expires a request can be nudged: a reminder in the card's thread
+    ``remind_after`` the request, repeated as often until it is escalated; then,
+    ``escalate_after`` the request, an escalation to ``escalate_to`` (a channel or
+    a user group; by default the approvals channel itself). The ``escalate``
+    fallback also tells ``escalate_to`` when a request expires undecided.
+    """
 
     after: Duration
     fallback: ExpiryFallback = "drop"
+    remind_after: Duration | None = None
+    escalate_after: Duration | None = None
+    escalate_to: EscalationTarget | None = None
+
+    @model_validator(mode="after")
+    def _steps_in_order(self) -> ExpiryRule:
+        for name, step in (("remind_after", self.remind_after), ("escalate_after", self.escalate_after)):
+            if step is not None and not timedelta(0) < step < self.after:
+                raise ValueError(f"{name} must be shorter than after ({format_duration(self.after)})")
+        if self.remind_after and self.escalate_after and self.remind_after >= self.escalate_after:
+            raise ValueError("remind_after must be shorter than escalate_after")
+        return self
 
     @model_validator(mode="before")
     @classmethod

@@ -18,6 +18,7 @@ from agent.approvals import ApprovalService
 from agent.audit import AuditLog
 from agent.crm.local import LocalCRM
 from agent.executor import Executor
+from agent.expiry import ExpiryTicker, routing_pool_fallback
 from agent.facts import gather_facts
 from agent.llm.budget import LLMBudget
 from agent.llm.client import ModelConfig, RetryPolicy
@@ -29,6 +30,7 @@ from agent.planner.offline import OfflinePlanner
 from agent.policy import Policy
 from agent.policy_file import load_policy
 from agent.ports import ApproverDirectory, Clock, NoGroups, Notifier, SilentNotifier, SystemClock
+from agent.routing import SimpleRouter
 from agent.runner import Runner
 from agent.store.database import Database
 from bot.settings import Settings
@@ -102,6 +104,17 @@ class Services:
             return self.claude_planner()
         return self.offline_planner()
 
+    def expiry_ticker(self) -> ExpiryTicker:
+        """Reminders, escalation and expiry of pending requests, with the policy's fallbacks."""
+        router = SimpleRouter(self.crm, new_id=self.new_id)
+        return ExpiryTicker(
+            self.database,
+            self.approvals,
+            self.audit,
+            self.clock,
+            fallbacks={"routing_pool": routing_pool_fallback(router, self.runner)},
+        )
+
     def close(self) -> None:
         self.database.dispose()
 
@@ -157,7 +170,7 @@ def build_services(
         audit=audit,
         clock=clock,
         directory=directory,
-        worker_id=f"{socket.gethostname()}:{os.getpid()}",
+        worker_id=settings.worker_id or f"{socket.gethostname()}:{os.getpid()}",
     )
     return Services(
         settings=settings,

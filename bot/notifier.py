@@ -24,6 +24,7 @@ from agent.models import Approval
 from bot.background import BackgroundLoop
 from bot.blocks import CardContext, Message, build_approval_message, build_bulk_message, is_bulk_card
 from bot.messages import thread_reply
+from bot.nudges import Nudge
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ class CardSync:
         channel: str,
         context: Callable[[], CardContext],
         wake: threading.Event,
+        nudge: Callable[[Approval], Nudge | None] = lambda approval: None,
         min_interval: float = 1.0,
         poll_interval: float = 5.0,
         monotonic: Callable[[], float] = time.monotonic,
@@ -63,6 +65,7 @@ class CardSync:
         self._approvals = approvals
         self.channel = channel
         self._context = context
+        self._nudge = nudge
         self._min_interval = min_interval
         self._monotonic = monotonic
         self._sleep = sleep
@@ -114,10 +117,28 @@ class CardSync:
                 self._client.chat_postMessage(
                     channel=channel, thread_ts=ts, text=thread_reply(approval), unfurl_links=False
                 )
+        nudge = self._nudge(approval)
+        if nudge is not None:
+            self._post_nudge(nudge, channel, ts)
         self._approvals.mark_card_synced(
-            approval.id, channel=channel, ts=ts, shown=shown, status=approval.status
+            approval.id, channel=channel, ts=ts, shown=shown, status=approval.status, nudges=approval.nudges
         )
         return 1
+
+    def _post_nudge(self, nudge: Nudge, channel: str, ts: str) -> None:
+        if nudge.channel is None:
+            self._pace(channel)
+            self._client.chat_postMessage(
+                channel=channel, thread_ts=ts, text=nudge.text, reply_broadcast=nudge.broadcast
+            )
+            return
+        link = self._client.chat_getPermalink(channel=channel, message_ts=ts).get("permalink")
+        self._pace(nudge.channel)
+        self._client.chat_postMessage(
+            channel=nudge.channel,
+            text=f"{nudge.text} <{link}|Open the request>" if link else nudge.text,
+            unfurl_links=False,
+        )
 
     def _pace(self, channel: str) -> None:
         """At most one write per ``min_interval`` per channel (Slack's per-channel limit)."""

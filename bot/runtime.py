@@ -6,6 +6,8 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
 
 from slack_sdk import WebClient
 
@@ -15,10 +17,16 @@ from agent.routing import SimpleRouter
 from bot.blocks import CardContext
 from bot.container import Services, build_services
 from bot.directory import SlackGroupDirectory
+from bot.inbox import InboxConsumer, InboxWriter
+from bot.jobs import build_scheduler
 from bot.notifier import CardSync, WakeNotifier
+from bot.nudges import nudge_for
 from bot.pump import OutboxPump
+from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.slack_client import make_web_client
+from bot.summary_post import post_summary
+from bot.tasks import build_tasks
 
 DEFAULT_APPROVALS_CHANNEL = "#revops-approvals"
 
@@ -34,19 +42,23 @@ class SlackRuntime:
     cards: CardSync
     pump: OutboxPump
     router: SimpleRouter
-    background: bool = True
-    work: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(max_workers=4, thread_name_prefix="revgate-work")
-    )
+    inbox: InboxWriter
     """Where listeners send the work that follows their ack (decisions, commands)."""
+    consumer: InboxConsumer
+    """Runs that work: here, or in ``revgate worker`` (see :meth:`start`)."""
+    background: bool = True
     modals: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=4, thread_name_prefix="revgate-modal")
     )
     """Opening modals: a trigger id lives 3 seconds, so this never queues behind other work."""
+    post_summary: Callable[[str, date], object] | None = None
+    """Posts the daily summary (channel, local day); without it no summary job is scheduled."""
+    scheduler: Scheduler | None = None
+    """The scheduled jobs, when ``start(scheduler=True)`` started them."""
 
-    def after_ack(self, task: Callable[..., object], *args: object) -> Future[object]:
-        """Run ``task`` in the work pool; failures are logged, never lost silently."""
-        return self._submit(self.work, task, *args)
+    def after_ack(self, task: str, **payload: Any) -> None:
+        """Hand the named task (see ``bot.tasks``) on to the inbox; ``payload`` must be plain JSON."""
+        self.inbox.put(task, payload)
 
     def open_modal(self, task: Callable[..., object], *args: object) -> Future[object]:
         """Run a ``views.open`` task right after the ack, ahead of other work."""
@@ -73,24 +85,38 @@ class SlackRuntime:
             approvals_needed=lambda a: approval_requirement(policy, a.verdict.gates).min_approvals,
         )
 
-    def start(self, *, background: bool = True) -> None:
-        """Start the background threads (card sync, outbox) and catch up on what was left.
+    def start(self, *, background: bool = True, scheduler: bool = False) -> None:
+        """Start the background threads (inbox, card sync, outbox) and catch up on what was left.
 
-        ``background=False`` leaves them to a ``revgate worker`` process: both are
-        driven by the database alone, so they can run anywhere, and the web
-        process then spends its CPU on acking.
+        ``background=False`` leaves all but the inbox writer to a ``revgate
+        worker`` process: they are driven by the database alone, so they can run
+        anywhere, and the web process then spends its CPU on acking.
+        ``scheduler=True`` also starts the scheduled jobs (unless
+        ``REVGATE_SCHEDULER`` is off): every replica fires them, the database
+        picks one replica per run.
         """
         self.background = background
+        self.inbox.start()
         if background:
+            self.consumer.start()
+            self.consumer.wake()
             self.cards.start()
             self.pump.start()
             self.cards.sync_once_later()
             self.pump.wake()
+        if scheduler and self.settings.scheduler:
+            self.scheduler = build_scheduler(self, post_summary=self.post_summary)
+            self.scheduler.start()
 
     def stop(self) -> None:
         """Finish what is in flight; anything left waits in the database for the next start."""
+        if self.scheduler is not None:
+            # First, while the services its jobs use are open: a run in flight
+            # finishes and records its outcome, and no new one starts.
+            self.scheduler.stop(wait=True)
         self.modals.shutdown(wait=True)
-        self.work.shutdown(wait=True)
+        self.inbox.stop()
+        self.consumer.stop()
         self.pump.stop()
         self.cards.stop()
         self.services.close()
@@ -119,14 +145,42 @@ def build_runtime(
         cards=None,  # type: ignore[arg-type]  # set below: the sync needs the runtime's context
         pump=OutboxPump(services.worker, poll_interval=poll_interval),
         router=SimpleRouter(services.crm, new_id=services.new_id),
+        inbox=None,  # type: ignore[arg-type]  # set below: the tasks need the runtime
+        consumer=None,  # type: ignore[arg-type]
     )
+    runtime.consumer = InboxConsumer(
+        services.database,
+        services.clock,
+        build_tasks(runtime),
+        holder=services.worker.worker_id,
+        poll_interval=min(poll_interval, 0.25),
+    )
+    runtime.inbox = InboxWriter(services.database, services.clock, on_stored=runtime.consumer.wake)
+    runtime.post_summary = _summary_poster(runtime)
     runtime.cards = CardSync(
         client,
         services.approvals,
         channel=channel,
         context=runtime.card_context,
+        nudge=lambda approval: nudge_for(approval, services.policy),
         wake=notifier.event,
         min_interval=card_interval,
         poll_interval=poll_interval,
     )
     return runtime
+
+
+def _summary_poster(runtime: SlackRuntime) -> Callable[[str, date], object] | None:
+    """The scheduled summary for a channel: posted on the morning of ``day``, about the day before.
+
+    Reporting the finished day counts every decision once; a summary of "today so
+    far" at 08:00 would never show what happens after it.
+    """
+    zones = {c.channel: c.timezone for c in runtime.settings.summary_channels}
+    if not zones:
+        return None
+
+    def post(channel: str, day: date) -> object:
+        return post_summary(runtime, channel=channel, day=day - timedelta(days=1), tz=zones[channel])
+
+    return post

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import threading
 from collections.abc import Callable, Iterable
@@ -54,6 +55,10 @@ def make_wsgi(app: App, runtime: SlackRuntime) -> WSGIApp:
     return wsgi
 
 
+WORKER_NICENESS = 19
+"""How much lower ``revgate worker`` runs than the web processes (``os.nice``)."""
+
+
 def make_http_server(
     wsgi: WSGIApp, *, host: str, port: int, threads: int = 32
 ) -> BaseWSGIServer | MultiSocketServer:
@@ -98,12 +103,20 @@ def on_stop_signals(stop: Callable[[], None]) -> None:
 
 
 def serve_http(
-    runtime: SlackRuntime, app: App, *, host: str, port: int, threads: int = 32, background: bool = True
+    runtime: SlackRuntime,
+    app: App,
+    *,
+    host: str,
+    port: int,
+    threads: int = 32,
+    background: bool = True,
+    scheduler: bool = True,
 ) -> None:
-    """Run until SIGTERM or SIGINT; then finish in-flight work and stop."""
+    """Run until SIGTERM or SIGINT; then stop the server, finish in-flight work (scheduled runs too), stop."""
     server = make_http_server(make_wsgi(app, runtime), host=host, port=port, threads=threads)
-    runtime.start(background=background)
+    # Signals first: a SIGTERM while starting must still stop cleanly.
     on_stop_signals(lambda: stop_http_server(server))
+    runtime.start(background=background, scheduler=scheduler)
     log.info("serving Slack on http://%s:%s/slack/events", host, getattr(server, "effective_port", port))
     try:
         server.run()
@@ -111,24 +124,35 @@ def serve_http(
         runtime.stop()
 
 
-def run_worker(runtime: SlackRuntime) -> None:
-    """The card sync and the outbox, without an HTTP server (beside ``serve --no-worker``)."""
+def lower_priority(niceness: int = WORKER_NICENESS) -> None:
+    """Give this process less CPU than the web processes on the same machine.
+
+    A worker's work can wait a few milliseconds; Slack's acks cannot. Raising
+    one's own niceness needs no privileges.
+    """
+    if niceness > 0:
+        os.nice(niceness)
+
+
+def run_worker(runtime: SlackRuntime, *, scheduler: bool = True, niceness: int = WORKER_NICENESS) -> None:
+    """The inbox, the card sync, the outbox and the scheduled jobs, without an HTTP server."""
     done = threading.Event()
-    runtime.start(background=True)
+    lower_priority(niceness)
     on_stop_signals(done.set)
-    log.info("worker running: outbox and approval cards")
+    runtime.start(background=True, scheduler=scheduler)
+    log.info("worker running: outbox, approval cards%s", ", scheduled jobs" if runtime.scheduler else "")
     try:
         done.wait()
     finally:
         runtime.stop()
 
 
-def serve_socket(runtime: SlackRuntime, app: App) -> None:
+def serve_socket(runtime: SlackRuntime, app: App, *, scheduler: bool = True) -> None:
     """Socket Mode: no public URL needed; Slack connects out over a websocket."""
     token = runtime.settings.slack_app_token
     if token is None:
         raise SettingsError("SLACK_APP_TOKEN: required for Socket Mode")
-    runtime.start()
+    runtime.start(scheduler=scheduler)
     try:
         SocketModeHandler(app, token.get_secret_value()).start()  # type: ignore[no-untyped-call]
     finally:

@@ -6,17 +6,138 @@ A bad value stops start-up with a message naming the variable. Secrets are
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from datetime import time, tzinfo
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from agent.errors import SettingsError
 
 DEFAULT_POLICY = Path(__file__).resolve().parent.parent / "policies" / "default.yaml"
 DEFAULT_DATABASE_URL = "sqlite:///.revgate/revgate.db"
 DEFAULT_MODEL = "claude-sonnet-5-5"
+DEFAULT_HYGIENE_CRON = "0 7 * * *"
+"""Daily at 07:00, an hour before the default morning summary, so the summary shows today's run."""
+DEFAULT_ENRICHMENT_CRON = "15 * * * *"
+"""Hourly at a quarter past, clear of the hygiene run on the hour."""
+DEFAULT_SUMMARY_TIME = time(8, 0)
+
+_CLOCK_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+_CHANNEL = re.compile(r"^(#[a-z0-9][a-z0-9._-]*|[CG][A-Z0-9]{8,})$")
+MAX_CHANNEL_CHARS = 72
+"""``summary:<channel>`` names the job's claims, in a column of 80 characters."""
+
+
+@dataclass(frozen=True)
+class SummaryChannel:
+    """Where a daily summary goes, and when: ``at`` o'clock local time in ``timezone``."""
+
+    channel: str
+    timezone: ZoneInfo
+    at: time
+
+
+_CRON_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+"""Crontab numbering: 0 (and 7) is Sunday."""
+_APS_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def crontab(expr: str, timezone: tzinfo) -> CronTrigger:
+    """A trigger for a standard 5-field crontab line, read in ``timezone``.
+
+    Not ``CronTrigger.from_crontab`` as is: APScheduler 3 numbers weekdays from
+    Monday = 0 (its docstring and agronholm/apscheduler#286), so ``0 7 * * 1-5``
+    would fire Tuesday to Saturday. Numbered weekdays are translated to names
+    here (names pass through). As in APScheduler, a day of month and a day of
+    week both given must both match (classic cron fires when either does).
+
+    Raises:
+        ValueError: the line is not a valid crontab.
+    """
+    fields = expr.split()
+    if len(fields) != 5:
+        raise ValueError(f"wrong number of fields: got {len(fields)}, expected 5")
+    minute, hour, day, month, weekday = fields
+    return CronTrigger(
+        minute=minute,
+        hour=hour,
+        day=day,
+        month=month,
+        day_of_week=_weekday_names(weekday),
+        timezone=timezone,
+    )
+
+
+def _weekday_names(field: str) -> str:
+    if not any(char.isdigit() for char in field):
+        return field  # "*", or names ("mon-fri") that mean the same to both
+    days: set[str] = set()
+    for part in field.split(","):
+        base, _, step = part.partition("/")
+        if base == "*":
+            first, last = 0, 6
+        else:
+            start, dash, end = base.partition("-")
+            if not start.isdigit() or (dash and not end.isdigit()):
+                raise ValueError(f"day of week {part!r}: use numbers 0-7 or names, not both")
+            first = int(start)
+            last = int(end) if dash else (6 if step else first)
+        if not 0 <= first <= last <= 7 or (step and not step.isdigit()) or step == "0":
+            raise ValueError(f"day of week {part!r} is out of range 0-7")
+        days |= {_CRON_WEEKDAYS[n % 7] for n in range(first, last + 1, int(step or 1))}
+    return ",".join(name for name in _APS_WEEKDAYS if name in days)
+
+
+def validate_crontab(value: str) -> str:
+    """A 5-field crontab (``minute hour day month day_of_week``; 0 or 7 is Sunday)."""
+    value = " ".join(value.split())
+    try:
+        crontab(value, ZoneInfo("UTC"))
+    except ValueError as error:
+        raise ValueError(f"not a 5-field crontab ({error})") from None
+    return value
+
+
+def parse_clock_time(value: str) -> time:
+    """``HH:MM`` on a 24-hour clock."""
+    match = _CLOCK_TIME.match(value.strip())
+    if match is None:
+        raise ValueError(f"{value!r} is not a time of day as HH:MM (24-hour)")
+    return time(int(match[1]), int(match[2]))
+
+
+def parse_summary_channels(value: str, *, timezone: ZoneInfo, at: time) -> tuple[SummaryChannel, ...]:
+    """``#a, #b=Europe/Paris@09:00, #c@07:30, #d=Asia/Tokyo``: zone and time default to the arguments."""
+    channels: list[SummaryChannel] = []
+    for entry in (part.strip() for part in value.split(",")):
+        if not entry:
+            continue
+        channel, _, when = entry.partition("=")
+        if "@" in channel:  # "#c@07:30": a time without a zone
+            channel, _, clock = channel.partition("@")
+            zone_name = ""
+        else:
+            zone_name, _, clock = when.partition("@")
+        channel = channel.strip()
+        if not _CHANNEL.match(channel) or len(channel) > MAX_CHANNEL_CHARS:
+            raise ValueError(f"{entry!r}: a channel is #name (lower case) or a channel id, then =Zone@HH:MM")
+        zone = timezone
+        if zone_name.strip():
+            try:
+                zone = ZoneInfo(zone_name.strip())
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"{entry!r}: unknown time zone {zone_name.strip()!r}") from None
+        local = parse_clock_time(clock) if clock.strip() else at
+        if any(known.channel == channel for known in channels):
+            raise ValueError(f"{channel} is listed twice")
+        channels.append(SummaryChannel(channel, zone, local))
+    return tuple(channels)
 
 
 class Settings(BaseSettings):
@@ -45,6 +166,31 @@ class Settings(BaseSettings):
     """Overrides the Messages API base URL (tests point it at a local fake)."""
     approvals_channel: str | None = Field(None, validation_alias=AliasChoices("REVGATE_APPROVALS_CHANNEL"))
     """Where approval cards go; overrides the policy's ``approvals_channel``."""
+    scheduler: bool = Field(True, validation_alias=AliasChoices("REVGATE_SCHEDULER"))
+    """Run scheduled jobs in ``revgate serve`` and ``revgate worker`` (on/off)."""
+    timezone: ZoneInfo = Field(ZoneInfo("UTC"), validation_alias=AliasChoices("REVGATE_TIMEZONE"))
+    """The IANA zone the cron settings and summaries without their own zone are read in."""
+    hygiene_cron: str = Field(DEFAULT_HYGIENE_CRON, validation_alias=AliasChoices("REVGATE_HYGIENE_CRON"))
+    enrichment_cron: str = Field(
+        DEFAULT_ENRICHMENT_CRON, validation_alias=AliasChoices("REVGATE_ENRICHMENT_CRON")
+    )
+    summary_time: time = Field(DEFAULT_SUMMARY_TIME, validation_alias=AliasChoices("REVGATE_SUMMARY_TIME"))
+    """The local time of the daily summary in channels that do not set their own."""
+    summary_channels: Annotated[tuple[SummaryChannel, ...], NoDecode] = Field(
+        (), validation_alias=AliasChoices("REVGATE_SUMMARY_CHANNEL")
+    )
+    """``#channel`` or ``#channel=Area/City@HH:MM``, comma-separated; resolved against the defaults."""
+    tick_seconds: int = Field(60, ge=1, le=3600, validation_alias=AliasChoices("REVGATE_TICK_SECONDS"))
+    """How often approvals are checked for reminders and expiry, and the outbox is nudged."""
+    claim_lease_seconds: int = Field(
+        900, ge=30, le=86_400, validation_alias=AliasChoices("REVGATE_CLAIM_LEASE_SECONDS")
+    )
+    """How long a replica's claim on a scheduled run lasts without a heartbeat before another takes over."""
+    worker_id: str | None = Field(
+        None, min_length=1, max_length=80, validation_alias=AliasChoices("REVGATE_WORKER_ID")
+    )
+    """This process's name in claims: stable across its restarts, unique among live processes.
+    With it, a restarted worker takes back at once what it held when it died; default host:pid."""
 
     @field_validator("database_url")
     @classmethod
@@ -83,6 +229,29 @@ class Settings(BaseSettings):
             value += "/"
         return value
 
+    @field_validator("hygiene_cron", "enrichment_cron")
+    @classmethod
+    def _crontab_shape(cls, value: str) -> str:
+        return validate_crontab(value)
+
+    @field_validator("summary_time", mode="before")
+    @classmethod
+    def _clock_time(cls, value: object) -> object:
+        return parse_clock_time(value) if isinstance(value, str) else value
+
+    @field_validator("summary_channels", mode="before")
+    @classmethod
+    def _summary_channels(cls, value: object, info: ValidationInfo) -> object:
+        # Fields validate in order, so the zone and time defaults are known here
+        # (unless they were bad themselves: their own error is reported then).
+        if not isinstance(value, str):
+            return value
+        return parse_summary_channels(
+            value,
+            timezone=info.data.get("timezone", ZoneInfo("UTC")),
+            at=info.data.get("summary_time", DEFAULT_SUMMARY_TIME),
+        )
+
 
 _VARIABLE = {
     name: next(iter(field.validation_alias.choices))  # type: ignore[union-attr]
@@ -103,4 +272,15 @@ def load_settings(**overrides: Any) -> Settings:
         raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None
 
 
-__all__ = ["DEFAULT_DATABASE_URL", "DEFAULT_MODEL", "DEFAULT_POLICY", "Settings", "load_settings"]
+__all__ = [
+    "DEFAULT_DATABASE_URL",
+    "DEFAULT_ENRICHMENT_CRON",
+    "DEFAULT_HYGIENE_CRON",
+    "DEFAULT_MODEL",
+    "DEFAULT_POLICY",
+    "DEFAULT_SUMMARY_TIME",
+    "Settings",
+    "SummaryChannel",
+    "crontab",
+    "load_settings",
+]

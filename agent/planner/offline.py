@@ -10,6 +10,14 @@ Conflict rules, because the executor compare-and-sets on record versions:
 - otherwise a record may get several proposals only when they change disjoint fields,
   which holds by construction: ``normalize_field`` touches email, phone and names,
   ``assign_owner`` owner_id, ``update_lead_status`` status, ``add_note`` no field.
+
+A planner built with ``checks`` proposes only what those checks find (the
+scheduled enrichment run uses :data:`ENRICHMENT_CHECKS`). The conflict rules
+still see every record: a junk lead or a merge candidate is reserved for its
+delete or merge even when that check is left out, so a restricted run never
+touches a record the full run would remove. The ``job_title`` check (the title
+keyword table, ``enrich_data``) is only ever run when named: the Claude planner
+adds it to the unrestricted plan itself.
 """
 
 from __future__ import annotations
@@ -20,8 +28,14 @@ from datetime import datetime
 from agent.models import ProposedAction
 from agent.planner import checks
 from agent.planner.base import CRMSnapshot, snapshot_from
+from agent.planner.titles import TITLE_CHECK, title_enrichments
 
-__all__ = ["CRMSnapshot", "OfflinePlanner", "snapshot_from"]
+__all__ = ["ENRICHMENT_CHECKS", "KNOWN_CHECKS", "CRMSnapshot", "OfflinePlanner", "snapshot_from"]
+
+KNOWN_CHECKS: frozenset[str] = frozenset({*checks.CHECK_ORDER, TITLE_CHECK})
+"""Every check name ``OfflinePlanner(checks=...)`` accepts."""
+ENRICHMENT_CHECKS: frozenset[str] = frozenset({"normalize_fields", TITLE_CHECK})
+"""Formats and the title keyword table: changes that fill in or tidy data, never move or remove it."""
 
 
 class OfflinePlanner:
@@ -37,18 +51,35 @@ class OfflinePlanner:
         high_value_field: str = "annual_revenue",
         high_value_min: float = 1_000_000,
         stale_after_days: int = 90,
+        checks: frozenset[str] | None = None,
     ) -> None:
+        """``checks``: propose only what these checks find (``None``: every check but ``job_title``)."""
+        if checks is not None and (unknown := checks - KNOWN_CHECKS):
+            raise ValueError(f"unknown checks: {', '.join(sorted(unknown))}")
         self._new_id = new_id
         self._now = now
         self.high_value_field = high_value_field
         self.high_value_min = high_value_min
         self.stale_after_days = stale_after_days
+        self.checks = checks
+
+    def restricted_to(self, checks: frozenset[str]) -> OfflinePlanner:
+        """The same planner (ids, clock, thresholds) proposing only what ``checks`` find."""
+        return OfflinePlanner(
+            new_id=self._new_id,
+            now=self._now,
+            high_value_field=self.high_value_field,
+            high_value_min=self.high_value_min,
+            stale_after_days=self.stale_after_days,
+            checks=checks,
+        )
 
     def plan(self, snapshot: CRMSnapshot) -> list[ProposedAction]:
         """Every proposal for the snapshot, sorted by check (see ``checks.CHECK_ORDER``) then record id.
 
-        Ids are drawn from ``new_id`` in that order, so the output is fully determined
-        by the snapshot and the id sequence.
+        Ids are drawn from ``new_id`` in that order (title enrichments, when asked
+        for, last), so the output is fully determined by the snapshot, the checks
+        and the id sequence.
         """
         junk = checks.junk_leads(snapshot.leads)
         merges = checks.duplicate_emails(lead for lead in snapshot.leads if lead.id not in junk)
@@ -69,5 +100,10 @@ class OfflinePlanner:
             ),
             *checks.junk_deletes(snapshot.leads, junk),
         ]
+        if self.checks is not None:
+            drafts = [draft for draft in drafts if draft.check in self.checks]
         drafts.sort(key=checks.Draft.sort_key)
+        if self.checks is not None and TITLE_CHECK in self.checks:
+            titles, _ = title_enrichments(people, reserved)
+            drafts.extend(titles)
         return [draft.to_action(self._new_id(), self.name) for draft in drafts]

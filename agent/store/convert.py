@@ -35,4 +35,7 @@ def approval_from_row(row: ApprovalRow, votes: tuple[str, ...] = ()) -> Approval
         revision=row.revision or 0,
         slack_revision=row.slack_revision,
         slack_status=row.slack_status,
+        reminders_sent=row.reminders_sent or 0,
+        escalated_at=row.escalated_at,
+        slack_nudges=row.slack_nudges or 0,
     )

@@ -6,14 +6,16 @@ are revgate's own state. Both live in one database so the demo needs one file.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -128,6 +130,12 @@ class ApprovalRow(Base):
     """The ``revision`` the Slack card shows; lower than ``revision`` = the card is stale."""
     slack_status: Mapped[str | None] = mapped_column(String(20))
     """The status the Slack card last showed (a change of it gets a reply in the card's thread)."""
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Reminders decided by the expiry tick (one guarded increment each)."""
+    last_reminded_at: Mapped[datetime | None]
+    escalated_at: Mapped[datetime | None]
+    slack_nudges: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Reminders and escalations posted in the card's thread so far."""
 
 
 class RejectionRow(Base):
@@ -211,6 +219,66 @@ class AuditHeadRow(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class JobClaimRow(Base):
+    """One logical scheduled run, claimed by exactly one replica.
+
+    ``run_key`` comes from the *scheduled* fire time (never the clock), so every
+    replica that fires the same job at the same slot computes the same key and
+    only one insert wins. A ``running`` claim whose ``lease_until`` has passed
+    belongs to a replica that died and may be taken over.
+    """
+
+    __tablename__ = "job_claims"
+
+    job: Mapped[str] = mapped_column(String(80), primary_key=True)
+    run_key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    """running / done / failed."""
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    claimed_at: Mapped[datetime]
+    lease_until: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class InboxRow(Base):
+    """Work a Slack listener handed on after its ack (a decision, a command's reply).
+
+    The web process only appends rows; whoever runs the consumer (the same
+    process, or ``revgate worker``) claims them with a guarded update and runs them.
+    """
+
+    __tablename__ = "inbox"
+
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    task: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    """pending / claimed / done / dead."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    available_at: Mapped[datetime]
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    claimed_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class QualitySnapshotRow(Base):
+    """The day's data-quality score and open issues per check: the summary's trend and deltas."""
+
+    __tablename__ = "quality_snapshots"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    score: Mapped[float] = mapped_column(Float)
+    """0-100: the share of records with no open hygiene issue."""
+    records: Mapped[int] = mapped_column(Integer)
+    issues: Mapped[int] = mapped_column(Integer)
+    by_check: Mapped[dict[str, Any]] = mapped_column(JSON)
+    computed_at: Mapped[datetime]
+
+
 class CRMRecordRow(Base):
     """A lead, contact or account in the embedded CRM."""
 
@@ -276,8 +344,11 @@ __all__ = [
     "CRMNoteRow",
     "CRMOwnerRow",
     "CRMRecordRow",
+    "InboxRow",
+    "JobClaimRow",
     "OutboxRow",
     "ProposalRow",
+    "QualitySnapshotRow",
     "RejectionRow",
     "RunRow",
 ]

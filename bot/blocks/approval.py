@@ -231,6 +231,10 @@ def meta_context(approval: Approval, ctx: CardContext) -> ContextBlock:
     if approval.status == "pending":
         verb = "Expires" if ctx.now < approval.expires_at else "Expired"
         texts.append(f"{verb} {slack_date(approval.expires_at)}")
+        if approval.escalated_at is not None:
+            texts.append(f"Escalated {slack_date(approval.escalated_at)}")
+        elif approval.reminders_sent:
+            texts.append(f"Reminded {approval.reminders_sent}x")
         if votes:
             texts.append(votes)
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli import approvals, audit, demo, operations, policy, serve
+from bot.cli import approvals, audit, demo, operations, policy, serve, summary
 
 
 def build_cli() -> typer.Typer:
@@ -17,6 +17,7 @@ def build_cli() -> typer.Typer:
     cli.command()(demo.demo)
     cli.command()(serve.serve)
     cli.command()(serve.worker)
+    cli.command()(summary.summary)
     cli.add_typer(approvals.app, name="approvals")
     cli.add_typer(policy.app, name="policy")
     cli.add_typer(audit.app, name="audit")

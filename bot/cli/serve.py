@@ -10,7 +10,7 @@ import typer
 from bot.app import build_app
 from bot.cli.common import reported_errors, settings
 from bot.runtime import build_runtime
-from bot.server import run_worker, serve_http, serve_socket
+from bot.server import WORKER_NICENESS, run_worker, serve_http, serve_socket
 
 
 def _logging() -> None:
@@ -27,6 +27,9 @@ def serve(
     worker: Annotated[
         bool, typer.Option(help="Also run the outbox and card sync here (--no-worker: run `revgate worker`).")
     ] = True,
+    scheduler: Annotated[
+        bool, typer.Option(help="Run scheduled jobs here (REVGATE_SCHEDULER=off too).")
+    ] = True,
 ) -> None:
     """Run the Slack bot: HTTP mode on /slack/events (and /healthz), or Socket Mode."""
     _logging()
@@ -35,14 +38,30 @@ def serve(
         runtime = build_runtime(config)
         app = build_app(runtime)
         if socket or config.slack_app_token is not None:
-            serve_socket(runtime, app)
+            serve_socket(runtime, app, scheduler=scheduler)
         else:
-            serve_http(runtime, app, host=host, port=port, threads=threads, background=worker)
+            serve_http(
+                runtime,
+                app,
+                host=host,
+                port=port,
+                threads=threads,
+                background=worker,
+                scheduler=scheduler,
+            )
 
 
-def worker() -> None:
-    """Execute approved changes and keep approval cards up to date (beside `serve --no-worker`)."""
+def worker(
+    scheduler: Annotated[
+        bool, typer.Option(help="Run scheduled jobs here (REVGATE_SCHEDULER=off too).")
+    ] = True,
+    nice: Annotated[
+        int,
+        typer.Option(min=0, max=19, help="Run at this much lower CPU priority than `serve` (0: the same)."),
+    ] = WORKER_NICENESS,
+) -> None:
+    """Execute approved changes, keep cards up to date, run scheduled jobs (beside `serve --no-worker`)."""
     _logging()
     config = settings()
     with reported_errors():
-        run_worker(build_runtime(config, poll_interval=0.25))
+        run_worker(build_runtime(config, poll_interval=0.25), scheduler=scheduler, niceness=nice)

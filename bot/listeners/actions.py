@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
@@ -24,8 +24,11 @@ from bot.blocks import (
     build_reject_modal,
     not_an_approver,
 )
-from bot.listeners.payloads import action_value, excluded_items, user_id
-from bot.runtime import SlackRuntime
+from bot.inbox import Task
+from bot.listeners.payloads import action_value, excluded_items, responder, user_id
+
+if TYPE_CHECKING:  # the runtime imports the listeners' tasks
+    from bot.runtime import SlackRuntime
 
 log = logging.getLogger(__name__)
 
@@ -61,18 +64,25 @@ class ApprovalActions:
         app.action(ids.ACTION_UNDO)(self.undo)
         app.action(ids.ACTION_EXCLUDE)(self.toggle_item)
 
-    def approve(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        self.rt.after_ack(self._approve, body, respond, set())
+    def tasks(self) -> dict[str, Task]:
+        """The work these buttons hand on after their ack, by task name."""
+        return {"approve": self._approve, "undo": self._undo}
 
-    def approve_all(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+    def approve(self, ack: Ack, body: dict[str, Any]) -> None:
         ack()
-        self.rt.after_ack(self._approve, body, respond, excluded_items(body))
+        self.rt.after_ack("approve", **_click(body), exclude=[])
 
-    def _approve(self, body: dict[str, Any], respond: Respond, exclude: set[str]) -> None:
+    def approve_all(self, ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        self.rt.after_ack("approve", **_click(body), exclude=sorted(excluded_items(body)))
+
+    def _approve(self, task: dict[str, Any]) -> None:
+        respond = responder(task)
         approval = self._attempt(
             respond,
-            lambda: self.rt.services.approvals.approve(action_value(body), user_id(body), exclude=exclude),
+            lambda: self.rt.services.approvals.approve(
+                task["approval_id"], task["user"], exclude=set(task["exclude"])
+            ),
         )
         if approval is None:
             return
@@ -112,13 +122,14 @@ class ApprovalActions:
             view = build_details_modal(approval, self.rt.card_context())
             client.views_open(trigger_id=body["trigger_id"], view=view)
 
-    def undo(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+    def undo(self, ack: Ack, body: dict[str, Any]) -> None:
         ack()
-        self.rt.after_ack(self._undo, body, respond)
+        self.rt.after_ack("undo", **_click(body))
 
-    def _undo(self, body: dict[str, Any], respond: Respond) -> None:
+    def _undo(self, task: dict[str, Any]) -> None:
+        respond = responder(task)
         approval = self._attempt(
-            respond, lambda: self.rt.services.approvals.request_undo(action_value(body), user_id(body))
+            respond, lambda: self.rt.services.approvals.request_undo(task["approval_id"], task["user"])
         )
         if approval is not None:
             self.rt.pump.wake()
@@ -142,3 +153,12 @@ class ApprovalActions:
         except ApprovalError as error:
             ephemeral(respond, explain(error))
             return None
+
+
+def _click(body: dict[str, Any]) -> dict[str, Any]:
+    """What a decision task needs of a button click (plain JSON: it is stored)."""
+    return {
+        "approval_id": action_value(body),
+        "user": user_id(body),
+        "response_url": body.get("response_url"),
+    }

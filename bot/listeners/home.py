@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App
-from slack_sdk import WebClient
 
 from agent.reports import recent_runs, today_counts
 from bot import ids
 from bot.blocks import RunSummary, build_home
-from bot.runtime import SlackRuntime
+from bot.inbox import Task
+
+if TYPE_CHECKING:  # the runtime imports the listeners' tasks
+    from bot.runtime import SlackRuntime
 
 
 class Home:
@@ -21,15 +23,19 @@ class Home:
         app.event("app_home_opened")(self.opened)
         app.action(ids.HOME_REFRESH)(self.refresh)
 
-    def opened(self, event: dict[str, Any], client: WebClient) -> None:
+    def tasks(self) -> dict[str, Task]:
+        """The work App Home hands on after its ack, by task name."""
+        return {"publish_home": lambda task: self.publish(task["user"])}
+
+    def opened(self, event: dict[str, Any]) -> None:
         if event.get("tab", "home") == "home":
-            self.rt.after_ack(self.publish, client, str(event["user"]))
+            self.rt.after_ack("publish_home", user=str(event["user"]))
 
-    def refresh(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def refresh(self, ack: Ack, body: dict[str, Any]) -> None:
         ack()
-        self.rt.after_ack(self.publish, client, str(body["user"]["id"]))
+        self.rt.after_ack("publish_home", user=str(body["user"]["id"]))
 
-    def publish(self, client: WebClient, user: str) -> None:
+    def publish(self, user: str) -> None:
         services = self.rt.services
         runs = [
             RunSummary(
@@ -49,4 +55,4 @@ class Home:
             runs,
             self.rt.card_context(),
         )
-        client.views_publish(user_id=user, view=view)
+        self.rt.client.views_publish(user_id=user, view=view)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from slack_bolt import Respond
+
 from bot import ids
 
 
@@ -76,3 +78,8 @@ def reject_reason(view: Mapping[str, Any]) -> str:
     values = (view.get("state") or {}).get("values") or {}
     field = (values.get(ids.BLOCK_REASON) or {}).get(ids.INPUT_REASON) or {}
     return str(field.get("value") or "").strip()
+
+
+def responder(task: Mapping[str, Any]) -> Respond:
+    """Replies to the ``response_url`` a stored task carries (valid for 30 minutes, 5 replies)."""
+    return Respond(response_url=task.get("response_url"))

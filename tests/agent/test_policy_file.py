@@ -37,7 +37,10 @@ def test_default_policy_gates_risky_work_and_forbids_delete() -> None:
     assert policy.name == "default"
     assert policy.forbidden_actions == ["delete"]
     assert policy.requires_approval == ["merge", "change_owner", "bulk_operations", "high_value_changes"]
-    assert policy.expiry["assign_owner"] == ExpiryRule(after=timedelta(minutes=15), fallback="routing_pool")
+    assert policy.expiry["assign_owner"] == ExpiryRule(
+        after=timedelta(minutes=15), remind_after=timedelta(minutes=5), fallback="routing_pool"
+    )
+    assert policy.expiry["merge"].escalate_after == timedelta(hours=48)
     users = policy.approvers["default"].users or []
     assert "U0APPROVER" in users
     assert len([u for u in users if u.startswith("U")]) >= policy.approvers["change_owner"].min_approvals
@@ -371,3 +374,27 @@ def test_load_policy_raises_with_the_path_and_every_line(tmp_path: Path) -> None
 def test_missing_file_is_a_policy_file_error(tmp_path: Path) -> None:
     with pytest.raises(PolicyFileError, match="cannot read the policy file"):
         load_policy(tmp_path / "nope.yaml")
+
+
+def test_nudges_out_of_order_are_reported_with_their_line(tmp_path: Path) -> None:
+    path = tmp_path / "policy.yaml"
+    path.write_text(
+        "allowed_actions: [add_note]\nexpiry:\n  default: 24h\n  merge: {after: 4h, remind_after: 5h}\n"
+    )
+    with pytest.raises(PolicyFileError) as error:
+        load_policy(path)
+    assert "line 4" in str(error.value)
+    assert "remind_after must be shorter than after (4h)" in str(error.value)
+
+
+def test_an_escalation_target_must_be_a_channel_or_a_user_group(tmp_path: Path) -> None:
+    path = tmp_path / "policy.yaml"
+    path.write_text(
+        "allowed_actions: [add_note]\n"
+        "expiry:\n"
+        "  merge: {after: 4h, escalate_after: 2h, escalate_to: '@bob'}\n"
+    )
+    with pytest.raises(PolicyFileError) as error:
+        load_policy(path)
+    assert "line 3" in str(error.value)
+    assert "'@bob' is not a channel" in str(error.value)

@@ -55,3 +55,92 @@ def test_slack_api_url_gets_a_trailing_slash(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("REVGATE_SLACK_API_URL", "http://127.0.0.1:8888/api")
 
     assert load_settings().slack_api_url == "http://127.0.0.1:8888/api/"
+
+
+# -- the scheduler's settings ---------------------------------------------------------------
+
+
+def test_scheduler_defaults_suit_a_morning_routine() -> None:
+    from datetime import time
+    from zoneinfo import ZoneInfo
+
+    settings = load_settings()
+
+    assert settings.scheduler is True
+    assert settings.timezone == ZoneInfo("UTC")
+    assert settings.hygiene_cron == "0 7 * * *"  # before the 08:00 summary
+    assert settings.enrichment_cron == "15 * * * *"
+    assert settings.summary_time == time(8, 0)
+    assert settings.summary_channels == ()
+    assert (settings.tick_seconds, settings.claim_lease_seconds) == (60, 900)
+
+
+def test_summary_channels_parse_with_their_own_zone_and_time_or_the_defaults(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from datetime import time
+    from zoneinfo import ZoneInfo
+
+    from bot.settings import SummaryChannel
+
+    monkeypatch.setenv("REVGATE_TIMEZONE", "America/New_York")
+    monkeypatch.setenv("REVGATE_SUMMARY_TIME", "07:45")
+    monkeypatch.setenv(
+        "REVGATE_SUMMARY_CHANNEL",
+        " #revops , #emea=Europe/Paris@09:00,#apac=Asia/Tokyo, #early@6:30, C0123ABCD",
+    )
+
+    channels = load_settings().summary_channels
+
+    new_york = ZoneInfo("America/New_York")
+    assert channels == (
+        SummaryChannel("#revops", new_york, time(7, 45)),
+        SummaryChannel("#emea", ZoneInfo("Europe/Paris"), time(9, 0)),
+        SummaryChannel("#apac", ZoneInfo("Asia/Tokyo"), time(7, 45)),
+        SummaryChannel("#early", new_york, time(6, 30)),
+        SummaryChannel("C0123ABCD", new_york, time(7, 45)),
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("off", False), ("on", True), ("0", False), ("true", True)],
+)
+def test_the_scheduler_switch_reads_on_and_off(
+    monkeypatch: pytest.MonkeyPatch, value: str, expected: bool
+) -> None:
+    monkeypatch.setenv("REVGATE_SCHEDULER", value)
+
+    assert load_settings().scheduler is expected
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("REVGATE_SCHEDULER", "sometimes", "boolean"),
+        ("REVGATE_TIMEZONE", "Mars/Olympus_Mons", "invalid timezone"),
+        ("REVGATE_HYGIENE_CRON", "0 7 * *", "expected 5"),
+        ("REVGATE_HYGIENE_CRON", "0 25 * * *", "crontab"),
+        ("REVGATE_ENRICHMENT_CRON", "every hour", "crontab"),
+        ("REVGATE_ENRICHMENT_CRON", "0 * * * 8", "out of range"),
+        ("REVGATE_SUMMARY_CHANNEL", "revops", "#name"),
+        ("REVGATE_SUMMARY_CHANNEL", "#revops=Europe/Atlantis@08:00", "unknown time zone"),
+        ("REVGATE_SUMMARY_CHANNEL", "#revops@8am", "HH:MM"),
+        ("REVGATE_SUMMARY_CHANNEL", "#revops,#revops=UTC", "listed twice"),
+        ("REVGATE_SUMMARY_CHANNEL", "#" + "x" * 80, "#name"),
+        ("REVGATE_SUMMARY_TIME", "24:00", "HH:MM"),
+        ("REVGATE_TICK_SECONDS", "0", "greater than or equal to 1"),
+        ("REVGATE_TICK_SECONDS", "soon", "integer"),
+        ("REVGATE_CLAIM_LEASE_SECONDS", "10", "greater than or equal to 30"),
+    ],
+)
+def test_a_bad_scheduler_setting_stops_start_up_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, says: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+
+    with pytest.raises(SettingsError) as error:
+        load_settings()
+
+    assert f"{variable}:" in str(error.value)
+    assert says in str(error.value)

@@ -15,21 +15,15 @@ from sqlalchemy import func, select
 
 from agent.store.rows import AuditEventRow, CRMAppliedOpRow
 from bot import ids
-from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import block_action_body, signed_post
-from tests.support.slack_stack import FORM, SECRET, SlackStack, eventually
+from tests.support.slack_stack import FORM, SECRET, SlackStack, eventually, running_slack
 from tests.support.stack import APPROVER, bulk_email_action, field_action, merge_action
 
 
 @pytest.fixture
 def slack(database_url: str) -> Iterator[SlackStack]:
-    with FakeSlack() as fake:
-        fake.set_usergroup("S0REVOPSLEADS", ["U0LEAD1", "U0LEAD2"])
-        stack = SlackStack(database_url, fake)
-        try:
-            yield stack
-        finally:
-            stack.close()
+    with running_slack(database_url) as stack:
+        yield stack
 
 
 def _posted_merge(slack: SlackStack) -> str:

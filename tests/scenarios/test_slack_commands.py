@@ -13,21 +13,15 @@ from slack_sdk.models.views import View
 
 from bot import ids
 from bot.blocks import check_message, check_view
-from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import event_body, signed_post
-from tests.support.slack_stack import SECRET, SlackStack, eventually
+from tests.support.slack_stack import SECRET, SlackStack, eventually, running_slack
 from tests.support.stack import APPROVER, merge_action
 
 
 @pytest.fixture
 def slack(sqlite_url: str) -> Iterator[SlackStack]:
-    with FakeSlack() as fake:
-        fake.set_usergroup("S0REVOPSLEADS", ["U0LEAD1"])
-        stack = SlackStack(sqlite_url, fake)
-        try:
-            yield stack
-        finally:
-            stack.close()
+    with running_slack(sqlite_url, leads=("U0LEAD1",)) as stack:
+        yield stack
 
 
 def _ack_text(payload: bytes) -> str:

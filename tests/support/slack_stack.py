@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from agent.policy_file import load_policy
@@ -30,13 +31,14 @@ FORM = "application/x-www-form-urlencoded"
 class SlackStack(Stack):
     """A Stack whose services are the Slack runtime's, served over HTTP."""
 
-    def __init__(self, database_url: str, fake: FakeSlack) -> None:
+    def __init__(self, database_url: str, fake: FakeSlack, *, background: bool = True) -> None:
+        """``background=False`` is ``revgate serve --no-worker``: a worker must run the rest."""
         import threading
 
         self.fake = fake
         self.clock = FixedClock()
         self.notifier = RecordingNotifier()
-        settings = Settings(
+        self.settings = settings = Settings(
             DATABASE_URL=database_url,
             SLACK_BOT_TOKEN="xoxb-test",
             SLACK_SIGNING_SECRET=SECRET,
@@ -58,7 +60,7 @@ class SlackStack(Stack):
         self.url = f"http://127.0.0.1:{self.server.effective_port}"  # type: ignore[union-attr]
         self._thread = threading.Thread(target=self.server.run, daemon=True)
         self._thread.start()
-        self.runtime.start()
+        self.runtime.start(background=background)
 
     def close(self) -> None:
         stop_http_server(self.server)
@@ -111,6 +113,20 @@ class SlackStack(Stack):
         except urllib.error.HTTPError as error:
             with error:
                 return error.code, {}
+
+
+@contextmanager
+def running_slack(
+    database_url: str, *, leads: tuple[str, ...] = ("U0LEAD1", "U0LEAD2"), background: bool = True
+) -> Iterator[SlackStack]:
+    """A SlackStack on a fresh FakeSlack whose ``S0REVOPSLEADS`` group holds ``leads``."""
+    with FakeSlack() as fake:
+        fake.set_usergroup("S0REVOPSLEADS", list(leads))
+        stack = SlackStack(database_url, fake, background=background)
+        try:
+            yield stack
+        finally:
+            stack.close()
 
 
 def eventually(check: Callable[[], bool], timeout: float = 8.0, what: str = "condition") -> None:
