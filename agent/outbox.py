@@ -94,6 +94,11 @@ StepHook = Callable[[Step, str], None]
 """Called with the step reached and the approval id (see the module docstring)."""
 
 
+CRASH_ALLOWANCE = 3
+"""Claims that may end without any outcome (the worker died) beyond ``max_attempts`` before a row
+is given up: a change that kills its worker every time must not do so forever."""
+
+
 def no_step(step: Step, approval_id: str) -> None:
     """The default ``on_step``: nothing to do."""
 
@@ -168,11 +173,13 @@ class OutboxWorker:
                 return None
             try:
                 self._on_step("claimed", claim.approval_id)
-                outcome = (
-                    self._undo(claim, stopping)
-                    if claim.operation == "undo"
-                    else self._execute(claim, stopping)
-                )
+                outcome: OutboxOutcome | None
+                if claim.attempts > self._max_attempts + CRASH_ALLOWANCE:
+                    outcome = self._give_up(claim)
+                elif claim.operation == "undo":
+                    outcome = self._undo(claim, stopping)
+                else:
+                    outcome = self._execute(claim, stopping)
             finally:
                 with self._held_lock:
                     self._held.discard(claim.row_id)
@@ -377,6 +384,19 @@ class OutboxWorker:
         self._on_step("settled", approval_id)
         self._notify(approval_id)
         return OutboxOutcome(approval_id, "execute", outcome, detail)
+
+    def _give_up(self, claim: _Claim) -> OutboxOutcome:
+        """A row claimed this often without an outcome: its worker died running it, again and again."""
+        detail = (
+            f"gave up after {claim.attempts} attempts that ended without an outcome "
+            "(the worker stopped or died each time); a person should look"
+        )
+        log.error("%s: %s %s", self.worker_id, claim.approval_id, detail)
+        if claim.operation == "undo":
+            with self._db.transaction() as session:
+                self._finish_row(session, claim.row_id, "dead", detail)
+            return OutboxOutcome(claim.approval_id, "undo", "undo_refused", detail)
+        return self._settle(claim, "failed", detail)
 
     def _drop(self, claim: _Claim, detail: str) -> OutboxOutcome:
         """The approval moved on (rejected, superseded, done) while the row waited."""

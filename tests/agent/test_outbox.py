@@ -311,3 +311,21 @@ def test_an_execution_replayed_after_a_crash_can_still_be_undone_and_an_undo_rep
             )
         ).scalars()
         assert sorted(events) == ["executed", "undone"]
+
+
+def test_a_row_whose_worker_keeps_dying_is_given_up_not_retried_forever(stack: Stack) -> None:
+    approval_id, other_id = _approved_merge(stack)
+    worker = _worker(stack, stack.crm, max_attempts=2)
+    with stack.services.database.transaction() as session:
+        # Five claims so far ended with no outcome at all: the worker died each time.
+        session.execute(update(OutboxRow).where(OutboxRow.approval_id == approval_id).values(attempts=5))
+
+    outcome = worker.run_one()
+
+    assert outcome is not None
+    assert outcome.outcome == "failed"
+    approval = stack.approvals.get(approval_id)
+    assert approval.status == "failed"
+    assert "gave up after 6 attempts that ended without an outcome" in (approval.reason or "")
+    assert stack.crm.get("lead", other_id) is not None  # nothing was written
+    assert _rows(stack)[approval_id][0] == "dead"
