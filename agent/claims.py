@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from agent.ports import Clock
@@ -56,6 +56,8 @@ MAX_ATTEMPTS = 3
 RETRY_AFTER = timedelta(minutes=5)
 """How long a failed slot waits before another attempt: long enough for a Slack or CRM blip to pass."""
 MAX_ERROR_CHARS = 2000
+KEEP_FOR = timedelta(days=30)
+"""Settled claims are kept this long (history, and a late replica's catch-up must still find them)."""
 
 
 @dataclass(frozen=True)
@@ -230,6 +232,24 @@ class JobClaims:
                 .order_by(JobClaimRow.claimed_at, JobClaimRow.job, JobClaimRow.run_key)
             ).all()
         return [(job, run_key) for job, run_key in found]
+
+    def prune(self, *, keep_for: timedelta = KEEP_FOR) -> int:
+        """Delete settled slots (done, or failed with no attempt left) claimed before ``keep_for``; how many.
+
+        Running slots and failed ones with attempts left are never deleted, and
+        ``keep_for`` must outlast any catch-up window, or a slot could run again.
+        """
+        before = self._clock.now() - keep_for
+        settled = (JobClaimRow.status == "done") | (
+            (JobClaimRow.status == "failed") & (JobClaimRow.attempts >= self.max_attempts)
+        )
+        with self._db.transaction() as session:
+            result = session.execute(
+                delete(JobClaimRow)
+                .where(settled, JobClaimRow.claimed_at < before)
+                .execution_options(synchronize_session=False)
+            )
+        return int(getattr(result, "rowcount", 0))
 
     def _settle(self, claim: Claim, **values: Any) -> bool:
         """One guarded update of a slot the caller still holds."""

@@ -37,6 +37,7 @@ import os
 import secrets
 import socket
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -56,6 +57,8 @@ log = logging.getLogger(__name__)
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 """Where interval grids start, so every replica's grid has the same slots."""
 RESCUE_JOB = "_rescue"
+PRUNE_EVERY = 3600.0
+"""Seconds between two prunings of settled claims by one replica."""
 
 
 def every(seconds: float) -> IntervalTrigger:
@@ -168,6 +171,7 @@ class Scheduler:
         self._rescue_within = rescue_within
         # A replica runs one slot of a job at a time, whether it fired or was rescued.
         self._running = {job.name: threading.Lock() for job in jobs}
+        self._pruned_at: float | None = None
         self._aps: Any = None
 
     @property
@@ -279,6 +283,8 @@ class Scheduler:
     def _rescue(self, _scheduled_at: datetime | None = None) -> None:
         """Take over slots whose holder died, and failed slots whose retry is due."""
         claimed = [name for name, job in self.jobs.items() if job.claimed]
+        if self._prune_due():
+            self._claims.prune()
         for name, run_key in self._claims.takeable(claimed, within=self._rescue_within):
             lock = self._running[name]
             if not lock.acquire(blocking=False):
@@ -287,6 +293,14 @@ class Scheduler:
                 self.run_slot(self.jobs[name], run_key)
             finally:
                 lock.release()
+
+    def _prune_due(self) -> bool:
+        """Settled claims are pruned by the rescue pass, about once an hour per replica."""
+        now = time.monotonic()
+        if self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY:
+            return False
+        self._pruned_at = now
+        return True
 
 
 class Heartbeat:

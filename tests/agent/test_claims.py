@@ -231,3 +231,22 @@ def test_takeable_lists_dead_and_due_slots_of_the_named_jobs(claims: JobClaims, 
         ("enrichment", "failed"),
         ("hygiene", "dead"),
     ]
+
+
+def test_pruning_deletes_only_old_settled_slots(claims: JobClaims, clock: FixedClock) -> None:
+    lease = timedelta(minutes=5)
+    done = claims.claim("hygiene", "old-done", holder="a", lease=lease)
+    assert done is not None
+    claims.finish(done, {})
+    running = claims.claim("hygiene", "old-running", holder="a", lease=lease)
+    assert running is not None
+    clock.advance(days=31)
+    recent = claims.claim("hygiene", "recent-done", holder="a", lease=lease)
+    assert recent is not None
+    claims.finish(recent, {})
+
+    assert claims.prune(keep_for=timedelta(days=30)) == 1
+
+    assert claims.get("hygiene", "old-done") is None
+    assert claims.get("hygiene", "old-running") is not None  # a dead holder's slot stays for the rescue
+    assert claims.get("hygiene", "recent-done") is not None
