@@ -42,8 +42,9 @@ def test_the_web_process_only_stores_the_click_and_the_worker_executes_it(web: S
 
     worker = _worker(web)
     try:
+        # No card was ever posted (the web process has no card sync, and the click came
+        # first): a request decided before its card exists gets no card at all.
         eventually(lambda: web.approvals.get(approval_id).status == "executed", what="the execution")
-        eventually(lambda: web.approvals.get(approval_id).slack_ts is not None, what="the card")
     finally:
         worker.stop()
     assert pending_count(web.services.database) == 0
