@@ -6,6 +6,8 @@
     ├── SettingsError            a setting is missing or invalid (names the variable)
     ├── PolicyError              the policy file cannot be used
     │   └── PolicyFileError      ... with every problem and its line (``.problems``)
+    ├── CompanyCsvError          a user company CSV is malformed (``.path``, ``.line``, ``.column``;
+    │                            defined in ``agent.enrich.company_table``)
     ├── PolicyDeniedError        the policy forbids the action (``.verdict``)
     ├── ValidationFailedError    pre-flight validation of a proposal failed
     ├── ApprovalError
