@@ -5,6 +5,13 @@ run has written ``max_records`` records; the allowed changes left over are
 bundled per kind into one bulk approval, so a first pass over a messy CRM asks
 a person once ("normalise 140 phone numbers?") instead of rewriting it unattended.
 
+Scope: a run plans over every record (full) or only over those changed since a
+``since`` (incremental; :meth:`Runner.last_cursor` is the previous successful
+run's cursor). It reads the CRM in chunks (:class:`~agent.planner.base.SnapshotReader`)
+so memory stays bounded, with one direct-write budget and one bulk bundle per kind
+for the whole run. The cursor (the newest ``updated_at`` read) is stored in the
+run's ``stats["cursor"]``; only a completed, non-dry run moves a job's cursor on.
+
 A planner that also implements :class:`ConsultingPlanner` (the Claude planner)
 gets a :class:`RunGate` after its planned actions are through: it submits more
 actions one at a time, within the same run and the same budget, and learns what
@@ -17,9 +24,10 @@ import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from agent.approvals import ApprovalService
 from agent.audit import AuditLog
@@ -34,7 +42,7 @@ from agent.executor import Executor
 from agent.facts import gather_facts
 from agent.memory import Rejection, RejectionIndex, RejectionMemory
 from agent.models import ExecutionResult, ProposedAction, Record, Target, Verdict
-from agent.planner.base import CRMSnapshot, Planner, snapshot_from
+from agent.planner.base import CRMSnapshot, Planner, ReadProgress, SnapshotReader
 from agent.policy import Policy, evaluate
 from agent.ports import Clock, CRMClient
 from agent.preflight import preflight_problems
@@ -55,6 +63,21 @@ DIRECT_PRIORITY: dict[str, int] = {
 }
 """Which allowed kinds get the run's direct-write budget first: an unowned lead
 waiting for a rep matters more than a phone number's format (speed-to-lead)."""
+
+DEFAULT_CHUNK = 20_000
+"""Records of one type planned at a time: about 100 MB of records in memory."""
+
+
+class RunProgress(ReadProgress, Protocol):
+    """Told how a run goes: records read (see ``ReadProgress``), then proposals gated."""
+
+    def planned(self, count: int) -> None:
+        """``count`` more proposals are waiting for the gate."""
+        ...
+
+    def gated(self, count: int) -> None:
+        """``count`` proposals went through the gate (stored with their outcome)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -86,6 +109,17 @@ class RunReport:
     outcomes: list[ProposalOutcome] = field(default_factory=list)
     planner_stats: dict[str, Any] = field(default_factory=dict)
     """What a consulting planner reports (model calls, tokens, cost, fallback); ``stats["planner"]``."""
+    since: datetime | None = None
+    """An incremental run's start point (records changed at or after it); ``None``: a full run."""
+    cursor: datetime | None = None
+    """The newest ``updated_at`` this run read: the next incremental run's ``since``."""
+    records_read: int = 0
+    """Records read by the scan (changed ones, for an incremental run)."""
+    context_records: int = 0
+    """Unchanged records read because a check needed them (duplicates, inactive owners' accounts)."""
+    scanned: bool = False
+    """Whether this report comes from a scan of the CRM (``run``), not from ``submit``."""
+    progress: RunProgress | None = field(default=None, repr=False, compare=False)
 
     def count(self, disposition: str, kind: str | None = None) -> int:
         return sum(
@@ -138,26 +172,78 @@ class Runner:
         self._sleep = sleep
 
     def run(
-        self, planner: Planner, *, job: str = "hygiene", trigger: str = "cli", dry_run: bool = False
+        self,
+        planner: Planner,
+        *,
+        job: str = "hygiene",
+        trigger: str = "cli",
+        dry_run: bool = False,
+        since: datetime | None = None,
+        chunk_size: int | None = DEFAULT_CHUNK,
+        progress: RunProgress | None = None,
     ) -> RunReport:
-        """Plan over a fresh snapshot of the CRM and submit everything planned."""
+        """Plan over the CRM (all of it, or what changed at or after ``since``) and submit what is planned.
+
+        A :class:`ConsultingPlanner` sees one snapshot (``chunk_size`` is ignored);
+        any other planner sees ``chunk_size`` records of one type at a time
+        (``None``: one snapshot of everything).
+        """
         run_id = self._start(job, trigger, planner.name, dry_run)
-        report = RunReport(run_id=run_id, dry_run=dry_run, policy=self._policy.name)
+        report = RunReport(
+            run_id=run_id, dry_run=dry_run, policy=self._policy.name, since=since, progress=progress
+        )
+        consulting = isinstance(planner, ConsultingPlanner)
+        reader = SnapshotReader(
+            self._crm, since=since, chunk_size=None if consulting else chunk_size, progress=progress
+        )
         try:
-            snapshot = snapshot_from(self._crm)
-            records: dict[str, dict[str, Record]] = {
-                "lead": {r.id: r for r in snapshot.leads},
-                "contact": {r.id: r for r in snapshot.contacts},
-                "account": {r.id: r for r in snapshot.accounts},
-            }
-            run_pass = self._process(report, records, planner.plan(snapshot))
-            if isinstance(planner, ConsultingPlanner):
-                report.planner_stats = planner.consult(snapshot, RunGate(self, report, run_pass))
+            run_pass = _RunPass(self, report, {"lead": {}, "contact": {}, "account": {}})
+            run_pass.defer_bundles = not consulting
+            for snapshot in reader.snapshots():
+                run_pass.records = {
+                    "lead": {r.id: r for r in snapshot.leads},
+                    "contact": {r.id: r for r in snapshot.contacts},
+                    "account": {r.id: r for r in snapshot.accounts},
+                }
+                actions = planner.plan(snapshot)
+                if progress is not None:
+                    progress.planned(len(actions))
+                self._process(report, actions, run_pass)
+                if isinstance(planner, ConsultingPlanner):
+                    report.planner_stats = planner.consult(snapshot, RunGate(self, report, run_pass))
+            run_pass.flush_bundles()
         except Exception as error:
+            self._scope(report, reader)
             self._finish(report, status="failed", error=f"{type(error).__name__}: {error}")
             raise
+        self._scope(report, reader)
         self._finish(report, status="completed")
         return report
+
+    def last_cursor(self, job: str = "hygiene") -> datetime | None:
+        """The cursor of the job's latest completed, non-dry run (``None``: no such run yet).
+
+        A failed run and a dry run (which wrote nothing) leave the cursor where it was.
+        """
+        stmt = (
+            select(RunRow.stats)
+            .where(RunRow.job == job, RunRow.status == "completed", RunRow.dry_run.is_(False))
+            .order_by(RunRow.started_at.desc(), RunRow.id.desc())
+            .limit(50)
+        )
+        with self._db.reading() as session:
+            for stats in session.scalars(stmt):
+                cursor = (stats or {}).get("cursor")
+                if isinstance(cursor, str):
+                    return datetime.fromisoformat(cursor)
+        return None
+
+    @staticmethod
+    def _scope(report: RunReport, reader: SnapshotReader) -> None:
+        report.scanned = True
+        report.cursor = reader.cursor
+        report.records_read = reader.read_count
+        report.context_records = reader.context_count
 
     def submit(
         self, actions: list[ProposedAction], *, job: str, trigger: str, planner: str = "request"
@@ -169,16 +255,14 @@ class Runner:
             records: dict[str, dict[str, Record]] = {"lead": {}, "contact": {}, "account": {}}
             for action in actions:
                 records[action.object_type].update(self._crm.get_many(action.object_type, action.record_ids))
-            self._process(report, records, actions)
+            self._process(report, actions, _RunPass(self, report, records))
         except Exception as error:
             self._finish(report, status="failed", error=f"{type(error).__name__}: {error}")
             raise
         self._finish(report, status="completed")
         return report
 
-    def _process(
-        self, report: RunReport, records: dict[str, dict[str, Record]], actions: list[ProposedAction]
-    ) -> _RunPass:
+    def _process(self, report: RunReport, actions: list[ProposedAction], run_pass: _RunPass) -> None:
         remaining = []
         for object_type in ("lead", "contact", "account"):
             of_type = [a for a in actions if a.object_type == object_type]
@@ -194,9 +278,7 @@ class Runner:
                 outcome = suppressed(action, rejected, detail=f"approval {rejected.approval_id}")
                 self.record(report, outcome, action.kind, None)
         order = {a.id: n for n, a in enumerate(actions)}
-        run_pass = _RunPass(self, report, records)
         run_pass.process(sorted(remaining, key=lambda a: order[a.id]))
-        return run_pass
 
     # -- bookkeeping -----------------------------------------------------------
 
@@ -230,6 +312,15 @@ class Runner:
         stats: dict[str, Any] = {kind: dict(counts) for kind, counts in report.by_kind().items()}
         if report.planner_stats:
             stats["planner"] = report.planner_stats
+        if report.cursor is not None:
+            stats["cursor"] = report.cursor.isoformat()
+        if report.scanned:
+            stats["scope"] = {
+                "mode": "full" if report.since is None else "incremental",
+                "since": report.since.isoformat() if report.since else None,
+                "read": report.records_read,
+                "context": report.context_records,
+            }
         with self._db.transaction() as session:
             session.execute(
                 update(RunRow)
@@ -249,6 +340,8 @@ class Runner:
     ) -> None:
         """Store one proposal's fate and audit it, in one transaction."""
         report.outcomes.append(outcome)
+        if report.progress is not None:
+            report.progress.gated(1)
         action, verdict = outcome.action, outcome.verdict
         with self._db.transaction() as session:
             session.add(
@@ -316,6 +409,11 @@ class _RunPass:
         self.touched = 0
         # (object_type, record id) -> (version in the snapshot, version after our own write)
         self.produced: dict[tuple[str, str], tuple[str, str]] = {}
+        self.defer_bundles = False
+        """Hold allowed changes over the budget until :meth:`flush_bundles` (a chunked run)."""
+        self.held_back: dict[tuple[str, str], list[ProposedAction]] = defaultdict(list)
+        # The records of held-back actions, kept past their chunk for the bundle's facts.
+        self.held_records: dict[str, dict[str, Record]] = defaultdict(dict)
 
     def process(self, actions: list[ProposedAction]) -> None:
         direct: list[ProposedAction] = []
@@ -335,9 +433,25 @@ class _RunPass:
         for action in sorted(direct, key=lambda a: DIRECT_PRIORITY.get(a.kind, len(DIRECT_PRIORITY))):
             self._direct(action, held_back)
         for (kind, object_type), members in held_back.items():
-            gated.append(self._bundle(kind, object_type, members))
+            if not self.defer_bundles:
+                gated.append(self._bundle(kind, object_type, members))
+                continue
+            self.held_back[(kind, object_type)].extend(members)
+            records = self.records[object_type]
+            kept = self.held_records[object_type]
+            kept.update((rid, records[rid]) for member in members for rid in member.record_ids)
         for action, verdict, kind in gated:
             self._queue(action, verdict, kind)
+
+    def flush_bundles(self) -> None:
+        """Queue what a chunked run held back over the budget: one bulk approval per kind and type."""
+        if not self.held_back:
+            return
+        self.records = self.held_records
+        for (kind, object_type), members in self.held_back.items():
+            self._queue(*self._bundle(kind, object_type, members))
+        self.held_back = defaultdict(list)
+        self.held_records = defaultdict(dict)
 
     def _direct(self, action: ProposedAction, held_back: dict[tuple[str, str], list[ProposedAction]]) -> None:
         action = self._rebase(action)

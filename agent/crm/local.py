@@ -27,11 +27,13 @@ from agent.crm.local_guards import (
     replayed,
 )
 from agent.crm.local_rows import (
+    RECORD_COLUMNS,
     LostRaceError,
     apply,
     email_of,
     live,
     load_live,
+    record_of,
     to_note,
     to_owner,
     to_record,
@@ -40,6 +42,7 @@ from agent.crm.local_rows import (
 )
 from agent.errors import CRMConflictError, CRMError, CRMNotFoundError, CRMValidationError
 from agent.models import OWNER_FIELD, FieldValue, Note, ObjectType, Owner, Record
+from agent.normalize import normalize_email
 from agent.ports import Clock
 from agent.store.database import Database
 from agent.store.rows import CRMNoteRow, CRMOwnerRow, CRMRecordRow
@@ -96,12 +99,12 @@ class LocalCRM:
             conditions.append(CRMRecordRow.updated_at >= changed_since)
         after: str | None = None
         while True:
-            stmt = select(CRMRecordRow).where(*conditions)
+            stmt = select(*RECORD_COLUMNS).where(*conditions)
             if after is not None:
                 stmt = stmt.where(CRMRecordRow.id > after)
             stmt = stmt.order_by(CRMRecordRow.id).limit(batch_size)
             with self._db.reading() as session:
-                batch = [to_record(row) for row in session.scalars(stmt)]
+                batch = [record_of(row) for row in session.execute(stmt)]
             yield from batch
             if len(batch) < batch_size:
                 return
@@ -127,6 +130,35 @@ class LocalCRM:
                 return [to_record(row) for row in session.scalars(stmt)]
         check_field_names(object_type, [field])
         return [r for r in self.iter_records(object_type) if r.fields.get(field) == value]
+
+    def duplicate_email_groups(self, object_type: ObjectType) -> dict[str, list[str]]:
+        """Normalised email -> ids (sorted) of the live records sharing it, for emails shared by 2+.
+
+        Grouped in the database (``lower(trim(email))`` with ``GROUP BY ... HAVING``),
+        so only the shared emails and their ids come back, never the records. The
+        key is re-normalised in Python (:func:`~agent.normalize.normalize_email`), so
+        it is the planner's key; SQL's ``lower`` only folds ASCII on SQLite, so two
+        addresses differing only in a non-ASCII capital are not grouped here.
+        """
+        key = func.lower(func.trim(CRMRecordRow.email))
+        shared = (
+            select(key)
+            .where(*live(object_type), CRMRecordRow.email.is_not(None))
+            .group_by(key)
+            .having(func.count() > 1)
+        )
+        stmt = (
+            select(CRMRecordRow.email, CRMRecordRow.id)
+            .where(*live(object_type), key.in_(shared))
+            .order_by(CRMRecordRow.id)
+        )
+        groups: dict[str, list[str]] = {}
+        with self._db.reading() as session:
+            for email, record_id in session.execute(stmt):
+                normalised = normalize_email(email)
+                if normalised is not None:
+                    groups.setdefault(normalised, []).append(record_id)
+        return {email: ids for email, ids in groups.items() if len(ids) > 1}
 
     def notes(self, object_type: ObjectType, record_id: str) -> list[Note]:
         stmt = (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -108,6 +108,32 @@ def to_record(row: CRMRecordRow) -> Record:
         fields=dict(row.fields),
         created_at=row.created_at,
         updated_at=row.updated_at,
+    )
+
+
+RECORD_COLUMNS = (
+    CRMRecordRow.object_type,
+    CRMRecordRow.id,
+    CRMRecordRow.version,
+    CRMRecordRow.owner_id,
+    CRMRecordRow.fields,
+    CRMRecordRow.created_at,
+    CRMRecordRow.updated_at,
+)
+"""What :func:`record_of` needs, selected as plain columns: a bulk read then builds no ORM objects."""
+
+
+def record_of(columns: Sequence[Any]) -> Record:
+    """A record from a row of :data:`RECORD_COLUMNS` (the fields dict is fresh from JSON, not copied)."""
+    object_type, record_id, version, owner_id, fields, created_at, updated_at = columns
+    return Record(
+        object_type=object_type,
+        id=record_id,
+        version=str(version),
+        owner_id=owner_id,
+        fields=fields,
+        created_at=created_at,
+        updated_at=updated_at,
     )
 
 

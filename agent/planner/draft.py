@@ -19,11 +19,19 @@ from agent.models import (
 SOURCE = "offline rules"
 CHECK_ORDER: tuple[str, ...] = (
     "normalize_fields",
+    "invalid_picklist",
     "invalid_email",
+    "missing_required",
+    "ambiguous_value",
     "unowned_lead",
+    "unowned_record",
     "stale_lead",
+    "lifecycle",
+    "stale_record",
     "duplicate_email",
+    "duplicate_domain",
     "inactive_owner",
+    "inactive_owner_record",
     "junk_lead",
 )
 """Every check, in the order its proposals are listed."""

@@ -1,58 +1,79 @@
-"""Checks on a record's own fields: formats to normalise, unusable emails, stale lead status."""
+"""Checks on a record's own fields: formats to normalise, unusable emails, stale lead status.
+
+Formats and email checks run on :mod:`agent.enrich`: a :class:`RecordNormaliser` (and
+the :class:`ReferenceLists` it shares with the run's :class:`OfflineProvider`) is built
+once per run by the caller and passed in; the defaults build a fresh one, which is
+cheap (the reference data is parsed lazily) but not free, so a run should pass its own.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import UTC, datetime, timedelta
 
+from agent.enrich import FieldFix, OfflineProvider, RecordNormaliser, ReferenceLists, load_reference_lists
+from agent.enrich.emails import check_email
 from agent.models import FieldChange, Record
-from agent.normalize import (
-    country_code,
-    email_problem,
-    normalize_email,
-    normalize_person_name,
-    normalize_phone,
-)
 from agent.planner.draft import SOURCE, Draft, Evidence, RecordKey, _by_id, _text, key, target
+from agent.planner.quality_checks import fingerprint, note_draft, tagged
+
+# What each normalised field's fix is called in a rationale, in the order they are listed.
+_FIX_WORDS: dict[str, str] = {
+    "email": "lower-case the email",
+    "phone": "write the phone in international E.164 form",
+    "first_name": "fix the name's casing and spacing",
+    "last_name": "fix the name's casing and spacing",
+    "country": "write the country as its ISO 3166 code",
+    "state": "write the state as its ISO 3166-2 code",
+    "website": "reduce the website to its bare host",
+    "domain": "reduce the domain to its registrable domain",
+}
 
 # --- 1. normalize_field --------------------------------------------------------------------
 
 
-def normalize_fields(records: Iterable[Record], reserved: set[RecordKey]) -> list[Draft]:
-    """One ``normalize_field`` per record whose email, phone or name casing is off."""
+def default_normaliser() -> RecordNormaliser:
+    """A normaliser over the bundled reference data (no accounts, no CSV: formats need neither)."""
+    return RecordNormaliser.sharing(OfflineProvider.build())
+
+
+def normalize_fields(
+    records: Iterable[Record], reserved: set[RecordKey], normaliser: RecordNormaliser | None = None
+) -> list[Draft]:
+    """One ``normalize_field`` per record with fields whose canonical form differs from the value.
+
+    The fields are those :class:`agent.enrich.RecordNormaliser` canonicalises with
+    confidence: email (lower case), phone (E.164 in the record's country), first and
+    last name (casing, spacing, honorifics; McDonald, van der Berg, O'Neil), country
+    and state (ISO 3166 codes), website (bare host, only when the value is messy: a
+    clean URL such as ``https://www.acme.com`` stays) and domain (registrable domain).
+    An ambiguous country or state ("Georgia") is never changed here (see
+    :func:`ambiguous_places`). Every fix of a record goes
+    in one draft: the executor writes a record at the version the plan saw, so two
+    drafts on one record's formats would make the second stale.
+    """
+    normaliser = normaliser or default_normaliser()
     drafts: list[Draft] = []
     for record in _by_id(records):
         if key(record) in reserved:
             continue
-        changes: dict[str, FieldChange] = {}
-        email = record.fields.get("email")
-        if isinstance(email, str) and email_problem(email) is None:
-            tidy = normalize_email(email)
-            if tidy != email:
-                changes["email"] = FieldChange(before=email, after=tidy)
-        phone = record.fields.get("phone")
-        region = country_code(_text(record.fields.get("country")) or None)
-        if isinstance(phone, str):
-            e164 = normalize_phone(phone, region)
-            if e164 is not None and e164 != phone:
-                changes["phone"] = FieldChange(before=phone, after=e164)
-        for name in ("first_name", "last_name"):
-            value = record.fields.get(name)
-            if isinstance(value, str):
-                fixed = normalize_person_name(value)
-                if fixed and fixed != value:
-                    changes[name] = FieldChange(before=value, after=fixed)
-        if not changes:
+        fixes = [fix for fix in normaliser.normalise(record).fixes if not _tidy_website(fix)]
+        if not fixes:
             continue
-        what = []
-        if "email" in changes:
-            what.append("lower-case the email")
+        changes = {fix.field: FieldChange(before=fix.before, after=fix.after) for fix in fixes}
+        what = list(dict.fromkeys(_FIX_WORDS.get(fix.field, f"tidy the {fix.field}") for fix in fixes))
+        evidence: Evidence = {
+            "rule": "standard formats",
+            "source": SOURCE,
+            "fields": ", ".join(changes),
+            "confidence": min(fix.confidence for fix in fixes),
+        }
+        for fix in fixes:
+            evidence[f"{fix.field}_source"] = fix.source
+            evidence[f"{fix.field}_confidence"] = fix.confidence
         if "phone" in changes:
-            what.append("write the phone in international E.164 form")
-        if changes.keys() & {"first_name", "last_name"}:
-            what.append("fix the name's casing and spacing")
-        evidence: Evidence = {"rule": "standard formats", "source": SOURCE, "fields": ", ".join(changes)}
-        if "phone" in changes:
+            country = _text(record.fields.get("country"))
+            region = normaliser.geography.country(country).code if country else None
             evidence["phone_region"] = region or "from the number's + prefix"
         drafts.append(
             Draft(
@@ -67,31 +88,110 @@ def normalize_fields(records: Iterable[Record], reserved: set[RecordKey]) -> lis
     return drafts
 
 
+# --- ambiguous places ----------------------------------------------------------------------
+
+
+def ambiguous_places(
+    records: Iterable[Record],
+    reserved: set[RecordKey],
+    normaliser: RecordNormaliser,
+    *,
+    noted: Collection[str] = (),
+) -> list[Draft]:
+    """An ``add_note`` on each record whose country or state has several readings ("Georgia").
+
+    ``normalize_fields`` leaves such a value alone; this note asks a person to choose.
+    Check name ``ambiguous_value``.
+    """
+    drafts: list[Draft] = []
+    for record in _by_id(records):
+        if key(record) in reserved:
+            continue
+        questions = normaliser.normalise(record).questions
+        if not questions:
+            continue
+        mark = fingerprint("ambiguous_value", record, **{q.field: q.value for q in questions})
+        if mark in noted:
+            continue
+        text = "; ".join(f"{q.field}: {q.note}" for q in questions)
+        drafts.append(
+            note_draft(
+                "ambiguous_value",
+                record,
+                f"Ambiguous value, left unchanged: {text}.",
+                mark,
+                rationale="A place with several readings is not guessed at; a note asks a person to choose.",
+                rule="country and state with more than one ISO reading",
+                fields=", ".join(q.field for q in questions),
+                candidates="; ".join(f"{q.field}={'/'.join(q.candidates)}" for q in questions),
+            )
+        )
+    return drafts
+
+
 # --- 2. add_note for unusable emails --------------------------------------------------------
 
 
-def invalid_emails(records: Iterable[Record], reserved: set[RecordKey]) -> list[Draft]:
-    """An ``add_note`` on each record whose email is malformed or disposable."""
+def invalid_emails(
+    records: Iterable[Record],
+    reserved: set[RecordKey],
+    lists: ReferenceLists | None = None,
+    *,
+    noted: Collection[str] = (),
+) -> list[Draft]:
+    """An ``add_note`` on each record whose email is malformed or disposable, or a role inbox.
+
+    A malformed or disposable address is unusable ("invalid"); a role account
+    (``info@``, ``sales@``) is valid but a shared inbox, so its note says so and asks
+    for a person's address instead. Every note carries a fingerprint (see
+    :func:`agent.planner.quality_checks.fingerprint`); one in ``noted`` is not proposed again.
+    """
+    lists = lists or load_reference_lists()
     drafts: list[Draft] = []
     for record in _by_id(records):
         email = _text(record.fields.get("email"))
         if key(record) in reserved or not email:
             continue
-        problem = email_problem(email)
-        if problem is None:
+        check = check_email(email, lists)
+        if check.problem is not None:
+            finding = "disposable" if check.disposable else "invalid"
+            note = (
+                f"Email '{email}' is invalid: {check.problem}. "
+                "Please correct it or confirm the contact another way."
+            )
+            rationale = (
+                f"The email '{email}' cannot be used ({check.problem}), so a note asks for a correction."
+            )
+            problem = check.problem
+        elif check.role_account:
+            finding, problem = "role_account", "a shared role inbox, not a person"
+            note = (
+                f"Email '{email}' is a shared role inbox ({check.local_part}@), not a person's address. "
+                "It works, but please add the contact's own address if you have it."
+            )
+            rationale = f"The email '{email}' is a role account, so a note asks for a personal address."
+        else:
             continue
-        note = f"Email '{email}' is invalid: {problem}. Please correct it or confirm the contact another way."
+        mark = fingerprint("invalid_email", record, email=email)
+        if mark in noted:
+            continue
         drafts.append(
             Draft(
                 check="invalid_email",
                 kind="add_note",
                 object_type=record.object_type,
-                targets=(target(record, note=note),),
-                rationale=f"The email '{email}' cannot be used ({problem}), so a note asks for a correction.",
+                targets=(target(record, note=tagged(note, mark)),),
+                rationale=rationale,
                 evidence={
-                    "rule": "email syntax and disposable domains",
+                    "rule": "email syntax, disposable domains and role accounts",
                     "source": SOURCE,
+                    "detail_source": "offline:email-validator"
+                    if finding == "invalid"
+                    else "offline:revgate-lists",
+                    "confidence": 1.0,
+                    "finding": finding,
                     "problem": problem,
+                    "fingerprint": mark,
                 },
             )
         )
@@ -155,6 +255,21 @@ def _parse_time(raw: str) -> datetime | None:
 def _utc(moment: datetime) -> datetime:
     """Naive times are taken as UTC (CRM exports usually are)."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def _tidy_website(fix: FieldFix) -> bool:
+    """A website already written as a clean URL or host (``https://www.acme.com``) is no fix.
+
+    CRM website fields usually hold URLs, so rewriting every clean one to a bare host
+    would flood a plan with changes nobody needs; only messy values (case, spaces, a
+    path, a query) are normalised.
+    """
+    if fix.field != "website" or not isinstance(fix.before, str):
+        return False
+    host = fix.after
+    clean = {host, f"www.{host}"}
+    clean |= {f"{scheme}://{name}" for scheme in ("http", "https") for name in tuple(clean)}
+    return fix.before.removesuffix("/") in clean
 
 
 def _join(parts: list[str]) -> str:

@@ -23,10 +23,12 @@ adds it to the unrestricted plan itself.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
+from agent.enrich import OfflineProvider, RecordNormaliser
 from agent.models import ProposedAction
-from agent.planner import checks
+from agent.planner import checks, field_checks, match_checks, owner_checks, quality_checks
 from agent.planner.base import CRMSnapshot, snapshot_from
 from agent.planner.titles import TITLE_CHECK, title_enrichments
 
@@ -85,21 +87,42 @@ class OfflinePlanner:
         merges = checks.duplicate_emails(lead for lead in snapshot.leads if lead.id not in junk)
         reserved: set[checks.RecordKey] = {("lead", lead_id) for lead_id in junk}
         reserved |= {(d.object_type, t.record_id) for d in merges for t in d.targets}
+        normaliser = RecordNormaliser.sharing(OfflineProvider.build(snapshot.accounts))
+        domain_merges = match_checks.account_domain_duplicates(
+            snapshot.accounts, reserved, domains=normaliser.domains, lists=normaliser.lists
+        )
+        reserved |= {(d.object_type, t.record_id) for d in domain_merges for t in d.targets}
         people = [*snapshot.leads, *snapshot.contacts]
+        everything = [*people, *snapshot.accounts]
+        now = self._now()
+        stale = checks.stale_leads(snapshot.leads, reserved, now=now, stale_after_days=self.stale_after_days)
+        status_taken = {(d.object_type, t.record_id) for d in stale for t in d.targets}
+        live_accounts = [a for a in snapshot.accounts if ("account", a.id) not in reserved]
 
         drafts = [
-            *checks.normalize_fields(people, reserved),
-            *checks.invalid_emails(people, reserved),
+            *checks.normalize_fields(everything, reserved, normaliser),
+            *quality_checks.invalid_picklists(everything, reserved, status_taken=status_taken),
+            *checks.invalid_emails(people, reserved, normaliser.lists),
+            *quality_checks.missing_required(everything, reserved),
+            *field_checks.ambiguous_places(everything, reserved, normaliser),
             *checks.unowned_leads(snapshot.leads, snapshot.owners, reserved),
-            *checks.stale_leads(
-                snapshot.leads, reserved, now=self._now(), stale_after_days=self.stale_after_days
+            *owner_checks.unowned_records(snapshot.contacts, snapshot.accounts, snapshot.owners, reserved),
+            *stale,
+            *quality_checks.lifecycle_inconsistencies(
+                snapshot.leads, reserved, now=now, stale_after_days=self.stale_after_days
             ),
+            *quality_checks.stale_records(snapshot.contacts, snapshot.accounts, reserved, now=now),
             *merges,
+            *domain_merges,
             *checks.inactive_owners(
-                snapshot.accounts, snapshot.owners, field=self.high_value_field, minimum=self.high_value_min
+                live_accounts, snapshot.owners, field=self.high_value_field, minimum=self.high_value_min
+            ),
+            *owner_checks.inactive_owner_records(
+                snapshot.leads, snapshot.contacts, snapshot.accounts, snapshot.owners, reserved
             ),
             *checks.junk_deletes(snapshot.leads, junk),
         ]
+        drafts = _one_per_record(drafts)
         if self.checks is not None:
             drafts = [draft for draft in drafts if draft.check in self.checks]
         drafts.sort(key=checks.Draft.sort_key)
@@ -107,3 +130,40 @@ class OfflinePlanner:
             titles, _ = title_enrichments(people, reserved)
             drafts.extend(titles)
         return [draft.to_action(self._new_id(), self.name) for draft in drafts]
+
+
+def _one_per_record(drafts: list[checks.Draft]) -> list[checks.Draft]:
+    """Fold the single-record drafts of one kind on one record into the first one.
+
+    Several checks may tidy different fields of a record (formats, picklist
+    values) or note different things about it. As separate actions the second
+    write would find the record changed by the first and go stale, and a bulk
+    bundle would list the record twice. Notes are joined into one note.
+    """
+    first: dict[tuple[str, checks.RecordKey], int] = {}
+    out: list[checks.Draft] = []
+    for draft in drafts:
+        if draft.kind in ("merge", "delete") or len(draft.targets) != 1:
+            out.append(draft)
+            continue
+        slot = (draft.kind, (draft.object_type, draft.targets[0].record_id))
+        if slot not in first:
+            first[slot] = len(out)
+            out.append(draft)
+            continue
+        kept = out[first[slot]]
+        target, extra = kept.targets[0], draft.targets[0]
+        notes = [n for n in (target.note, extra.note) if n]
+        merged = target.model_copy(
+            update={
+                "changes": {**target.changes, **extra.changes},
+                "note": "\n\n".join(notes) if notes else None,
+            }
+        )
+        out[first[slot]] = replace(
+            kept,
+            targets=(merged,),
+            rationale=f"{kept.rationale} {draft.rationale}",
+            evidence={**draft.evidence, **kept.evidence, "also": draft.check},
+        )
+    return out

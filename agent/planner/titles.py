@@ -38,9 +38,13 @@ FUNCTIONS: tuple[str, ...] = (
 )
 SENIORITIES: tuple[str, ...] = ("c_level", "vp", "director", "manager", "individual_contributor")
 
-# Phrases are matched on whole words of the casefolded title, longest phrase first,
-# so "account executive" wins over "executive" and "chief technology officer" over "chief".
-_FUNCTION_WORDS: dict[str, str] = {
+# Phrases are matched on whole words of the casefolded title, longest phrase first, and a
+# matched phrase consumes its words: "account executive" hides the "executive" in it,
+# "vice president" the "president" and "product owner" the "owner".
+_FUNCTION_WORDS: dict[str, str | None] = {
+    # None consumes the phrase without a reading: a vice president is no chief executive.
+    "vice president": None,
+    "product owner": "product",
     "ceo": "executive",
     "chief executive": "executive",
     "founder": "executive",
@@ -119,6 +123,7 @@ _SENIORITY_WORDS: dict[str, str] = {
     "svp": "vp",
     "evp": "vp",
     "vice president": "vp",
+    "product owner": "individual_contributor",
     "director": "director",
     "head": "director",
     "manager": "manager",
@@ -153,21 +158,29 @@ class TitleAnswer:
 
 
 def classify_title(title: str) -> TitleAnswer:
-    """The function and seniority the keyword table gives ``title``."""
+    """The function and seniority the keyword table gives ``title``.
+
+    At each position the longest phrase wins and consumes its words; the longest
+    function phrase in the title decides the function ("Sales Operations Manager" is
+    operations), the most senior seniority phrase the seniority.
+    """
     words = " ".join(re.findall(r"[a-z0-9-]+", title.casefold().replace("&", " and ")))
-    padded = f" {words} "
-    function = _first_phrase(padded, _FUNCTION_WORDS)
-    levels = [level for phrase, level in _SENIORITY_WORDS.items() if f" {phrase} " in padded]
+    functions = [p for p in _FUNCTION_PHRASES.findall(words) if _FUNCTION_WORDS[p] is not None]
+    function = _FUNCTION_WORDS[max(functions, key=len)] if functions else None
+    levels = [_SENIORITY_WORDS[p] for p in _SENIORITY_PHRASES.findall(words)]
     # The most senior word wins: "Executive Director" is a director, "VP Sales Lead" a VP.
     seniority = min(levels, key=_SENIORITY_RANK.__getitem__) if levels else None
     return TitleAnswer(function=function, seniority=seniority)
 
 
-def _first_phrase(padded: str, table: dict[str, str]) -> str | None:
-    for phrase in sorted(table, key=lambda p: (-len(p), p)):
-        if f" {phrase} " in padded:
-            return table[phrase]
-    return None
+def _phrase_pattern(phrases: Iterable[str]) -> re.Pattern[str]:
+    """Longest-first alternation of ``phrases`` on whole words."""
+    alternatives = "|".join(re.escape(p) for p in sorted(phrases, key=lambda p: (-len(p), p)))
+    return re.compile(rf"(?<![a-z0-9-])(?:{alternatives})(?![a-z0-9-])")
+
+
+_FUNCTION_PHRASES = _phrase_pattern(_FUNCTION_WORDS)
+_SENIORITY_PHRASES = _phrase_pattern(_SENIORITY_WORDS)
 
 
 def needs_title_enrichment(record: Record) -> bool:

@@ -58,6 +58,7 @@ class Stack:
             "first_name": "Jane",
             "last_name": "Doe",
             "email": "jane@acme.io",
+            "company": "Acme",
             "status": "New",
         }
         base.update(fields)

@@ -130,8 +130,11 @@ def test_one_normalize_action_combines_every_field_fix_of_a_record() -> None:
         "phone": ("020 7946 0018", "+442079460018"),
         "first_name": ("JANE", "Jane"),
         "last_name": ("mcdonald", "McDonald"),
+        "country": ("United Kingdom", "GB"),
     }
     assert action.evidence["phone_region"] == "GB"
+    assert action.evidence["phone_source"] == "offline:phonenumbers"
+    assert action.evidence["country_confidence"] == 0.95  # an alias, not an ISO name
     assert action.evidence["source"] == "offline rules"
     assert action.rationale.startswith("Formatting only:")
 
@@ -175,7 +178,8 @@ def test_an_invalid_email_gets_a_note_and_is_not_normalised() -> None:
     assert action.targets[0].changes == {}
     note = action.targets[0].note or ""
     assert note.startswith("Email 'Jane@@Acme.io' is invalid: ")
-    assert note.endswith(". Please correct it or confirm the contact another way.")
+    assert ". Please correct it or confirm the contact another way." in note
+    assert note.endswith(f"[ref {action.evidence['fingerprint']}]")
 
 
 def test_a_disposable_email_gets_a_note_naming_the_domain() -> None:
@@ -268,7 +272,10 @@ def test_recent_or_worked_leads_are_not_stale() -> None:
         lead("L2", status="Working", last_activity_at=old),
         lead("L3", status="Nurturing", last_activity_at=old),
     ]
-    assert plan(snap(leads=leads)) == []
+    actions = plan(snap(leads=leads))
+    assert [a.check for a in actions if a.check == "stale_lead"] == []
+    # A Working lead quiet for 200 days is a lifecycle question for a person, not a stale New lead.
+    assert [(a.check, a.kind, a.record_ids) for a in actions] == [("lifecycle", "add_note", ["L2"])]
 
 
 def test_staleness_threshold_is_configurable() -> None:
