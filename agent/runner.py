@@ -238,6 +238,21 @@ class Runner:
                     return datetime.fromisoformat(cursor)
         return None
 
+    def last_full_run_at(self, job: str = "hygiene") -> datetime | None:
+        """When the job's latest completed, non-dry *full* run started (``None``: never)."""
+        stmt = (
+            select(RunRow.started_at, RunRow.stats)
+            .where(RunRow.job == job, RunRow.status == "completed", RunRow.dry_run.is_(False))
+            .order_by(RunRow.started_at.desc(), RunRow.id.desc())
+            .limit(200)
+        )
+        with self._db.reading() as session:
+            for started_at, stats in session.execute(stmt):
+                if ((stats or {}).get("scope") or {}).get("mode") == "full":
+                    found: datetime = started_at
+                    return found
+        return None
+
     @staticmethod
     def _scope(report: RunReport, reader: SnapshotReader) -> None:
         report.scanned = True

@@ -158,9 +158,21 @@ def local_day_key(zone: tzinfo, scheduled_at: datetime) -> str:
     return scheduled_at.astimezone(zone).date().isoformat()
 
 
+FULL_RUN_EVERY = timedelta(days=7)
+"""Scheduled hygiene is incremental, with a full pass this often (stale records only show in one)."""
+
+
 def run_hygiene(services: Services, run_key: str) -> dict[str, Any]:
-    """A full hygiene pass with the configured planner (Claude when a key is set)."""
-    report = services.runner.run(services.planner(), job="hygiene", trigger=f"schedule:{run_key}")
+    """A hygiene pass with the configured planner (Claude when a key is set).
+
+    Incremental (the records changed since the last run's cursor), except when
+    no full pass has completed within :data:`FULL_RUN_EVERY`.
+    """
+    runner = services.runner
+    last_full = runner.last_full_run_at("hygiene")
+    full = last_full is None or services.clock.now() - last_full >= FULL_RUN_EVERY
+    since = None if full else runner.last_cursor("hygiene")
+    report = runner.run(services.planner(), job="hygiene", trigger=f"schedule:{run_key}", since=since)
     return report_result(report)
 
 

@@ -367,3 +367,28 @@ def test_the_daily_summary_posts_once_per_channel_per_day_across_restarts(postgr
         "done",
         {"channel": "#revops", "day": today.isoformat()},
     )
+
+
+def test_scheduled_hygiene_is_incremental_with_a_weekly_full_pass(sqlite_url: str) -> None:
+    clock = FixedClock()
+    runtime = _runtime(sqlite_url, clock)
+    try:
+        _seed_messy_leads(runtime)
+        hygiene = _job(build_jobs(runtime), "hygiene")
+        hygiene.run(RUN_KEY)
+        clock.advance(days=1)
+        runtime.services.crm.create_record(
+            "lead", {"first_name": "NEW", "last_name": "lead", "email": "new@acme.io", "status": "New"}
+        )
+        hygiene.run("2026-11-25T07:00:00Z")
+        clock.advance(days=7)
+        hygiene.run("2026-12-02T07:00:00Z")
+
+        runs = sorted(_runs(runtime), key=lambda r: r.started_at)
+        scopes = [(run.stats or {}).get("scope") or {} for run in runs]
+        assert [scope.get("mode") for scope in scopes] == ["full", "incremental", "full"]
+        assert scopes[1].get("since") == (runs[0].stats or {}).get("cursor")
+        assert scopes[0].get("since") is None
+        assert scopes[2].get("since") is None
+    finally:
+        runtime.services.close()
