@@ -61,20 +61,16 @@ class SlackRuntime:
         self.inbox.put(task, payload)
 
     def open_modal(self, task: Callable[..., object], *args: object) -> Future[object]:
-        """Run a ``views.open`` task right after the ack, ahead of other work."""
-        return self._submit(self.modals, task, *args)
-
-    @staticmethod
-    def _submit(pool: ThreadPoolExecutor, task: Callable[..., object], *args: object) -> Future[object]:
+        """Run a ``views.open`` task right after the ack, ahead of other work; failures are logged."""
 
         def run() -> object:
             try:
                 return task(*args)
             except Exception:
-                log.exception("work after ack failed: %s", getattr(task, "__name__", task))
+                log.exception("opening a modal failed: %s", getattr(task, "__name__", task))
                 raise
 
-        return pool.submit(run)
+        return self.modals.submit(run)
 
     def card_context(self) -> CardContext:
         policy = self.services.policy

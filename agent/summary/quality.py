@@ -37,6 +37,12 @@ from agent.store.rows import QualitySnapshotRow
 from agent.summary.models import Quality, TrendPoint
 from agent.summary.window import trend_days
 
+_INSERTS: dict[str, Callable[..., postgresql.Insert | sqlite.Insert]] = {
+    "postgresql": postgresql.insert,
+    "sqlite": sqlite.insert,
+}
+"""INSERT constructors with ``ON CONFLICT``, by dialect (both speak the same upsert)."""
+
 MEASURABLE_FOR = timedelta(days=1)
 """How long after a day ends it may still be measured (a morning summary of yesterday)."""
 
@@ -143,23 +149,14 @@ class QualityStore:
             "computed_at": quality.computed_at,
         }
         dialect = self._db.dialect
-        upsert: postgresql.Insert | sqlite.Insert
-        if dialect == "postgresql":
-            insert = postgresql.insert(QualitySnapshotRow).values(**values)
-            upsert = insert.on_conflict_do_update(
-                index_elements=[QualitySnapshotRow.day],
-                set_={k: insert.excluded[k] for k in values if k != "day"},
-                where=QualitySnapshotRow.computed_at < final_after,
-            )
-        elif dialect == "sqlite":
-            lite = sqlite.insert(QualitySnapshotRow).values(**values)
-            upsert = lite.on_conflict_do_update(
-                index_elements=[QualitySnapshotRow.day],
-                set_={k: lite.excluded[k] for k in values if k != "day"},
-                where=QualitySnapshotRow.computed_at < final_after,
-            )
-        else:  # pragma: no cover - settings only accept the two
-            raise NotImplementedError(f"no upsert for {dialect}")
+        if dialect not in _INSERTS:  # pragma: no cover - settings only accept the two
+            raise ValueError(f"no upsert for the {dialect} dialect")
+        insert = _INSERTS[dialect](QualitySnapshotRow).values(**values)
+        upsert = insert.on_conflict_do_update(
+            index_elements=[QualitySnapshotRow.day],
+            set_={k: insert.excluded[k] for k in values if k != "day"},
+            where=QualitySnapshotRow.computed_at < final_after,
+        )
         with self._db.transaction() as session:
             session.execute(upsert)
 

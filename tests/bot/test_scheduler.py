@@ -13,8 +13,9 @@ import sys
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ from agent.ports import SystemClock
 from agent.store.database import Database
 from bot.scheduler import EPOCH, JobResult, ScheduledJob, Scheduler, every, slot_key
 from bot.settings import crontab
+from tests.support import waiting
 from tests.support.fakes import FixedClock
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,13 +45,8 @@ def _claims(database: Database, **options: object) -> JobClaims:
     return JobClaims(database, clock=SystemClock(), **options)  # type: ignore[arg-type]
 
 
-def _eventually(check: Callable[[], bool], timeout: float = 5.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
+eventually = partial(waiting.eventually, timeout=5.0)
+"""The shared wait with a shorter default: the scheduler slots here are sub-second."""
 
 
 class Recorder:
@@ -142,7 +139,7 @@ def test_a_late_start_still_runs_under_the_scheduled_slots_key(database: Databas
     )
     scheduler.start()
     try:
-        _eventually(lambda: bool(run.keys), what="the slot to run")
+        eventually(lambda: bool(run.keys), what="the slot to run")
     finally:
         scheduler.stop()
 
@@ -171,7 +168,7 @@ def test_a_slot_missed_while_down_is_caught_up_at_start(database: Database) -> N
     )
     scheduler.start()
     try:
-        _eventually(lambda: bool(caught_up.keys), what="the catch-up")
+        eventually(lambda: bool(caught_up.keys), what="the catch-up")
         next_times = scheduler.next_fire_times()
     finally:
         scheduler.stop()
@@ -194,7 +191,7 @@ def test_unclaimed_jobs_run_on_every_replica(database: Database) -> None:
     for scheduler in schedulers:
         scheduler.start()
     try:
-        _eventually(lambda: all(len(run.keys) >= 2 for run in runs), what="two ticks on each replica")
+        eventually(lambda: all(len(run.keys) >= 2 for run in runs), what="two ticks on each replica")
     finally:
         for scheduler in schedulers:
             scheduler.stop()
@@ -212,7 +209,7 @@ def test_stop_waits_for_the_run_in_flight_and_records_its_outcome(database: Data
         rescue_every=None,
     )
     scheduler.start()
-    _eventually(lambda: _claims(database).get("hygiene", slot_key(slot)) is not None, what="the claim")
+    eventually(lambda: _claims(database).get("hygiene", slot_key(slot)) is not None, what="the claim")
 
     scheduler.stop(wait=True)
 
@@ -234,7 +231,7 @@ def test_the_heartbeat_keeps_a_long_run_from_being_taken_over(database: Database
     )
     scheduler.start()
     try:
-        _eventually(lambda: _claims(database).get("hygiene", slot_key(slot)) is not None, what="the claim")
+        eventually(lambda: _claims(database).get("hygiene", slot_key(slot)) is not None, what="the claim")
         time.sleep(1.0)  # past the first lease: only the heartbeat keeps the claim alive now
         intruder = _claims(database).claim("hygiene", slot_key(slot), holder="intruder", lease=lease)
     finally:
@@ -257,8 +254,8 @@ def test_a_failed_run_is_recorded_then_retried_by_the_rescue_pass(database: Data
     )
     scheduler.start()
     try:
-        _eventually(lambda: len(run.keys) == 2, what="the retry")
-        _eventually(lambda: getattr(claims.get("hygiene", slot_key(slot)), "status", None) == "done")
+        eventually(lambda: len(run.keys) == 2, what="the retry")
+        eventually(lambda: getattr(claims.get("hygiene", slot_key(slot)), "status", None) == "done")
     finally:
         scheduler.stop()
 
@@ -302,7 +299,7 @@ def test_three_replica_processes_run_each_slot_exactly_once(postgres_url: str, t
     holders = ["r1", "r2", "r3"]
     replicas = [_spawn("every", postgres_url, holder, log) for holder in holders]
     try:
-        _eventually(
+        eventually(
             lambda: sum(words[0] == "ready" for words in _lines(log)) == 3, timeout=30, what="three replicas"
         )
 
@@ -313,7 +310,7 @@ def test_three_replica_processes_run_each_slot_exactly_once(postgres_url: str, t
                     fired[words[1]].add(words[2])
             return [key for key, who in fired.items() if who == set(holders)]
 
-        _eventually(lambda: len(fired_by_all()) >= 2, timeout=10, what="two slots fired by every replica")
+        eventually(lambda: len(fired_by_all()) >= 2, timeout=10, what="two slots fired by every replica")
     finally:
         outcomes = [_stop(replica) for replica in replicas]
 
@@ -350,7 +347,7 @@ def test_a_claim_held_by_a_killed_process_is_taken_over_after_its_lease(
     claims = JobClaims(database, clock=SystemClock())
     dead = _spawn("hang", postgres_url, "dead", log, slot.isoformat())
     try:
-        _eventually(lambda: ["started", key, "dead"] in _lines(log), timeout=30, what="the run to start")
+        eventually(lambda: ["started", key, "dead"] in _lines(log), timeout=30, what="the run to start")
         first = claims.get("hygiene", key)
         time.sleep(0.6)
         renewed = claims.get("hygiene", key)
@@ -372,8 +369,8 @@ def test_a_claim_held_by_a_killed_process_is_taken_over_after_its_lease(
     )
     rescuer.start()
     try:
-        _eventually(lambda: bool(run.keys), timeout=5, what="the takeover")
-        _eventually(lambda: getattr(claims.get("hygiene", key), "status", None) == "done")
+        eventually(lambda: bool(run.keys), timeout=5, what="the takeover")
+        eventually(lambda: getattr(claims.get("hygiene", key), "status", None) == "done")
     finally:
         rescuer.stop()
     record = claims.get("hygiene", key)
@@ -404,7 +401,7 @@ def test_a_replica_firing_a_slot_whose_claim_expired_takes_it_over(postgres_url:
     )
     scheduler.start()
     try:
-        _eventually(lambda: getattr(claims.get("hygiene", slot_key(slot)), "status", None) == "done")
+        eventually(lambda: getattr(claims.get("hygiene", slot_key(slot)), "status", None) == "done")
     finally:
         scheduler.stop()
     record = claims.get("hygiene", slot_key(slot))

@@ -16,8 +16,9 @@ from sqlalchemy import func, select
 from agent.store.rows import AuditEventRow, CRMAppliedOpRow
 from bot import ids
 from tests.support.slack_requests import block_action_body, signed_post
-from tests.support.slack_stack import FORM, SECRET, SlackStack, eventually, running_slack
+from tests.support.slack_stack import FORM, SECRET, SlackStack, running_slack
 from tests.support.stack import APPROVER, bulk_email_action, field_action, merge_action
+from tests.support.waiting import eventually
 
 
 @pytest.fixture

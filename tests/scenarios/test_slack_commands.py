@@ -14,8 +14,9 @@ from slack_sdk.models.views import View
 from bot import ids
 from bot.blocks import check_message, check_view
 from tests.support.slack_requests import event_body, signed_post
-from tests.support.slack_stack import SECRET, SlackStack, eventually, running_slack
+from tests.support.slack_stack import SECRET, SlackStack, running_slack
 from tests.support.stack import APPROVER, merge_action
+from tests.support.waiting import eventually
 
 
 @pytest.fixture

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from tests.support.slack_stack import SlackStack, eventually, running_slack
+from tests.support.slack_stack import SlackStack, running_slack
 from tests.support.stack import merge_action
+from tests.support.waiting import eventually
 
 
 @pytest.fixture

@@ -10,8 +10,9 @@ from bot import ids
 from bot.inbox import pending_count
 from bot.runtime import SlackRuntime, build_runtime
 from tests.support.fakes import sequential_ids
-from tests.support.slack_stack import SlackStack, eventually, running_slack
+from tests.support.slack_stack import SlackStack, running_slack
 from tests.support.stack import APPROVER, merge_action
+from tests.support.waiting import eventually
 
 
 @pytest.fixture

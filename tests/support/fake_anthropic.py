@@ -23,15 +23,14 @@ import hashlib
 import itertools
 import json
 import math
-import socketserver
 import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, cast
 
-from tests.support.local_server import LocalServer
+from tests.support.local_server import LocalServer, LoopbackServer
 
 Json = dict[str, Any]
 INVALID_KEY = "sk-invalid"
@@ -155,8 +154,8 @@ class FakeAnthropic(LocalServer):
     _cached: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def _make_server(self) -> _Server:
-        return _Server(self)
+    def _make_server(self) -> LoopbackServer[FakeAnthropic]:
+        return LoopbackServer(self, _Handler)
 
     @property
     def base_url(self) -> str:
@@ -227,21 +226,6 @@ def _error(kind: str, message: str) -> Json:
     return {"type": "error", "error": {"type": kind, "message": message}, "request_id": "req_fake"}
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = False
-    block_on_close = True
-
-    def __init__(self, fake: FakeAnthropic) -> None:
-        self.fake = fake
-        super().__init__(("127.0.0.1", 0), _Handler)
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind would resolve the host name; nothing here needs DNS.
-        socketserver.TCPServer.server_bind(self)
-        self.server_name = "127.0.0.1"
-        self.server_port = self.server_address[1]
-
-
 class _Handler(BaseHTTPRequestHandler):
     """One request per connection (HTTP/1.0), so stop() never waits on an idle keep-alive."""
 
@@ -253,7 +237,9 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         headers = {name.lower(): value for name, value in self.headers.items()}
         try:
-            status, body, extra = cast(_Server, self.server).fake._answer(self.path, headers, raw)
+            status, body, extra = cast(LoopbackServer[FakeAnthropic], self.server).fake._answer(
+                self.path, headers, raw
+            )
         except Exception as exc:  # a bug in the fake must show up in the test, not hang it
             status, body, extra = 500, _error("api_error", f"fake: {exc!r}"), {"x-should-retry": "false"}
         payload = json.dumps(body).encode()

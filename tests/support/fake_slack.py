@@ -25,18 +25,17 @@ import itertools
 import json
 import mimetypes
 import re
-import socketserver
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, cast
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
-from tests.support.local_server import LocalServer
+from tests.support.local_server import LocalServer, LoopbackServer
 
 Json = dict[str, Any]
 
@@ -137,8 +136,8 @@ class FakeSlack(LocalServer):
         }
         self.set_user(BOT_USER_ID, name=BOT_NAME, is_bot=True)
 
-    def _make_server(self) -> _Server:
-        return _Server(self)
+    def _make_server(self) -> LoopbackServer[FakeSlack]:
+        return LoopbackServer(self, _Handler)
 
     @property
     def base_url(self) -> str:
@@ -523,23 +522,6 @@ class FakeSlack(LocalServer):
             self._post(channel_id, params)
 
 
-class _Server(ThreadingHTTPServer):
-    """The HTTP server behind one ``FakeSlack``; handler threads are joined on close."""
-
-    daemon_threads = False
-    block_on_close = True
-
-    def __init__(self, fake: FakeSlack) -> None:
-        self.fake = fake
-        super().__init__(("127.0.0.1", 0), _Handler)
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind would resolve the host name; nothing here needs DNS.
-        socketserver.TCPServer.server_bind(self)
-        self.server_name = "127.0.0.1"
-        self.server_port = self.server_address[1]
-
-
 class _Handler(BaseHTTPRequestHandler):
     """Reads one request, lets ``FakeSlack`` answer it, writes the reply (HTTP/1.0: one per connection)."""
 
@@ -560,7 +542,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         headers = {name.lower(): value for name, value in self.headers.items()}
         try:
-            reply = cast(_Server, self.server).fake._dispatch(self.path, headers, body)
+            reply = cast(LoopbackServer[FakeSlack], self.server).fake._dispatch(self.path, headers, body)
         except Exception as exc:  # a bug in the fake must show up in the test, not hang it
             reply = _Reply.of_json(
                 {"ok": False, "error": "fake_slack_error", "detail": repr(exc)}, status=500

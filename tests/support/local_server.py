@@ -2,20 +2,45 @@
 
 from __future__ import annotations
 
+import socketserver
 import threading
-from http.server import ThreadingHTTPServer
+from abc import ABC, abstractmethod
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Self
+from typing import Generic, Self, TypeVar
+
+Fake = TypeVar("Fake")
 
 
-class LocalServer:
+class LoopbackServer(ThreadingHTTPServer, Generic[Fake]):
+    """An HTTP server on a free 127.0.0.1 port whose handler reaches its fake as ``self.server.fake``.
+
+    Handler threads are joined on close, so ``stop()`` returns after the last reply.
+    """
+
+    daemon_threads = False
+    block_on_close = True
+
+    def __init__(self, fake: Fake, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.fake = fake
+        super().__init__(("127.0.0.1", 0), handler)
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind would resolve the host name; nothing here needs DNS.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name = "127.0.0.1"
+        self.server_port = self.server_address[1]
+
+
+class LocalServer(ABC):
     """Subclasses build their server in ``_make_server``; this starts, stops and reports its port."""
 
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
 
+    @abstractmethod
     def _make_server(self) -> ThreadingHTTPServer:
-        raise NotImplementedError
+        """A server bound to a free port of 127.0.0.1, not yet serving."""
 
     def start(self) -> None:
         """Listen on a free port of 127.0.0.1 in a background thread."""

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -127,13 +126,3 @@ def running_slack(
             yield stack
         finally:
             stack.close()
-
-
-def eventually(check: Callable[[], bool], timeout: float = 8.0, what: str = "condition") -> None:
-    """Wait for background work (the listener after ack, the card sync, the outbox)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
