@@ -20,11 +20,12 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from agent.audit import AuditLog
+from agent.audit import AuditLog, Entry
 from agent.errors import (
     ApprovalAlreadyResolvedError,
     ApprovalNotFoundError,
@@ -107,48 +108,88 @@ class ApprovalService:
         self, action: ProposedAction, verdict: Verdict, *, run_id: str | None, requested_by: str
     ) -> Approval | None:
         """Queue a gated action for approval; ``None`` when the same change is already open."""
-        now = self._clock.now()
-        digest = dedupe_hash(action)
-        with self._db.transaction() as session:
-            open_same = session.execute(
-                select(ApprovalRow.id, ApprovalRow.dedupe_key).where(
-                    ApprovalRow.dedupe_hash == digest, ApprovalRow.status.in_(OPEN_STATUSES)
-                )
-            ).all()
-            if any(key == action.dedupe_key() for _, key in open_same):
-                return None
-            row = ApprovalRow(
-                id=self._new_id(),
-                run_id=run_id,
-                kind=action.kind,
-                object_type=action.object_type,
-                status="pending",
-                dedupe_key=action.dedupe_key(),
-                dedupe_hash=digest,
-                action=action.model_dump(mode="json"),
-                verdict=verdict.model_dump(mode="json"),
-                requested_by=requested_by,
-                created_at=now,
-                updated_at=now,
-                expires_at=now + expiry_for(self.policy, action.kind).after,
-            )
-            session.add(row)
-            session.flush()
-            self._audit.append(
-                session,
-                actor=requested_by,
-                event="approval_requested",
-                subject=row.id,
-                rule=verdict.rule,
-                payload={
-                    "action": row.action,
-                    "verdict": row.verdict,
-                    "expires_at": row.expires_at.isoformat(),
-                },
-            )
-            approval = approval_from_row(row)
-        self._notifier.approval_requested(approval)
+        (approval,) = self.request_many([(action, verdict)], run_id=run_id, requested_by=requested_by)
         return approval
+
+    def request_many(
+        self,
+        gated: Sequence[tuple[ProposedAction, Verdict]],
+        *,
+        run_id: str | None,
+        requested_by: str | None = None,
+    ) -> list[Approval | None]:
+        """:meth:`request` for each action, all in one transaction (a run's gated changes of one chunk).
+
+        ``requested_by``: ``None`` takes each action's own ``requested_by``. One entry per
+        action, in order; ``None`` where the same change is already open (or earlier in ``gated``).
+        """
+        now = self._clock.now()
+        out: list[Approval | None]
+        with self._db.transaction() as session:
+            digests = [dedupe_hash(action) for action, _ in gated]
+            open_keys: set[str] = set()
+            for start in range(0, len(digests), 500):
+                open_keys.update(
+                    session.execute(
+                        select(ApprovalRow.dedupe_key).where(
+                            ApprovalRow.dedupe_hash.in_(digests[start : start + 500]),
+                            ApprovalRow.status.in_(OPEN_STATUSES),
+                        )
+                    ).scalars()
+                )
+            rows: list[ApprovalRow] = []
+            placed: list[ApprovalRow | None] = []
+            for (action, verdict), digest in zip(gated, digests, strict=True):
+                key = action.dedupe_key()
+                if key in open_keys:
+                    placed.append(None)  # the same change is open already (or earlier in this batch)
+                    continue
+                open_keys.add(key)
+                row = self._new_row(action, verdict, run_id, requested_by or action.requested_by, now)
+                row.dedupe_hash = digest
+                rows.append(row)
+                placed.append(row)
+            session.add_all(rows)
+            self._audit.append_many(
+                session,
+                [
+                    Entry(
+                        actor=row.requested_by,
+                        event="approval_requested",
+                        subject=row.id,
+                        rule=row.verdict.get("rule"),
+                        payload={
+                            "action": row.action,
+                            "verdict": row.verdict,
+                            "expires_at": row.expires_at.isoformat(),
+                        },
+                    )
+                    for row in rows
+                ],
+            )  # flushes: the rows now hold their column defaults
+            out = [None if row is None else approval_from_row(row) for row in placed]
+        for approval in out:
+            if approval is not None:
+                self._notifier.approval_requested(approval)
+        return out
+
+    def _new_row(
+        self, action: ProposedAction, verdict: Verdict, run_id: str | None, requested_by: str, now: datetime
+    ) -> ApprovalRow:
+        return ApprovalRow(
+            id=self._new_id(),
+            run_id=run_id,
+            kind=action.kind,
+            object_type=action.object_type,
+            status="pending",
+            dedupe_key=action.dedupe_key(),
+            action=action.model_dump(mode="json"),
+            verdict=verdict.model_dump(mode="json"),
+            requested_by=requested_by,
+            created_at=now,
+            updated_at=now,
+            expires_at=now + expiry_for(self.policy, action.kind).after,
+        )
 
     def forget_card(self, approval_id: str, *, ts: str) -> None:
         """The card at ``ts`` is gone (deleted in Slack): a pending approval gets a new one."""

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,6 +42,17 @@ class AuditEvent(BaseModel):
     payload: dict[str, Any]
     prev_hash: str
     hash: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One event to append (see :meth:`AuditLog.append_many`)."""
+
+    actor: str
+    event: str
+    payload: dict[str, Any]
+    subject: str | None = None
+    rule: str | None = None
 
 
 class VerifyReport(BaseModel):
@@ -81,28 +93,40 @@ class AuditLog:
         rule: str | None = None,
     ) -> AuditEvent:
         """Append one event inside the caller's transaction (it commits with it)."""
+        entry = Entry(actor=actor, event=event, payload=payload, subject=subject, rule=rule)
+        return self.append_many(session, [entry])[0]
+
+    def append_many(self, session: Session, entries: Sequence[Entry]) -> list[AuditEvent]:
+        """Append several events, in order, inside the caller's transaction: the head row is
+        locked and moved once, and the rows go in one flush (a run's batch of proposals)."""
+        if not entries:
+            return []
         head = session.execute(
             select(AuditHeadRow).where(AuditHeadRow.id == 1).with_for_update()
         ).scalar_one()
-        # Round-trip through JSON now so the hash covers exactly what is stored.
-        stored_payload = json.loads(json.dumps(payload, default=str))
         at = self._clock.now().astimezone(UTC)
-        row = AuditEventRow(
-            seq=head.seq + 1,
-            at=at,
-            actor=actor,
-            event=event,
-            subject=subject,
-            rule=rule,
-            payload=stored_payload,
-            prev_hash=head.hash,
-        )
-        row.hash = event_hash(row)
-        session.add(row)
-        head.seq = row.seq
-        head.hash = row.hash
+        seq, prev = head.seq, head.hash
+        rows = []
+        for entry in entries:
+            # Round-trip through JSON now so the hash covers exactly what is stored.
+            stored_payload = json.loads(json.dumps(entry.payload, default=str))
+            seq += 1
+            row = AuditEventRow(
+                seq=seq,
+                at=at,
+                actor=entry.actor,
+                event=entry.event,
+                subject=entry.subject,
+                rule=entry.rule,
+                payload=stored_payload,
+                prev_hash=prev,
+            )
+            row.hash = prev = event_hash(row)
+            rows.append(row)
+        session.add_all(rows)
+        head.seq, head.hash = seq, prev
         session.flush()
-        return _to_event(row)
+        return [_to_event(row) for row in rows]
 
     def verify(self, session: Session, *, batch_size: int = 1000) -> VerifyReport:
         """Walk the whole chain; raise ``AuditChainError`` at the first broken link."""

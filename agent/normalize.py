@@ -176,6 +176,21 @@ def normalize_email(s: str | None) -> str | None:
     return cleaned or None
 
 
+@lru_cache(maxsize=131_072)
+def email_syntax(email: str) -> tuple[str, str] | str:
+    """``(local part, domain)`` of a syntactically valid address, or why it is not valid.
+
+    email-validator with ``check_deliverability=False`` (no DNS). Cached: a run asks
+    about each address from several checks, and parsing it dominated planning time.
+    """
+    try:
+        parsed = validate_email(email, check_deliverability=False)
+    except EmailNotValidError as exc:
+        reason = str(exc).rstrip(".")
+        return reason[:1].lower() + reason[1:]
+    return parsed.local_part, parsed.domain
+
+
 @lru_cache(maxsize=65_536)
 def email_problem(s: str | None) -> str | None:
     """Why an address cannot be used (syntax or a disposable domain), or ``None`` if it is fine.
@@ -188,11 +203,9 @@ def email_problem(s: str | None) -> str | None:
     email = normalize_email(s)
     if email is None:
         return "it is empty"
-    try:
-        validate_email(email, check_deliverability=False)
-    except EmailNotValidError as exc:
-        reason = str(exc).rstrip(".")
-        return reason[:1].lower() + reason[1:]
+    parsed = email_syntax(email)
+    if isinstance(parsed, str):
+        return parsed
     labels = email.rpartition("@")[2].split(".")
     for i in range(len(labels) - 1):
         domain = ".".join(labels[i:])
@@ -231,13 +244,32 @@ def normalize_phone(raw: str | None, country: str | None) -> str | None:
     """
     if raw is None or not raw.strip():
         return None
+    read = read_phone(raw.strip(), country_code(country))
+    if isinstance(read, str) or read[2] is not None:
+        return None
+    return read[0]
+
+
+@lru_cache(maxsize=131_072)
+def read_phone(text: str, region: str | None) -> tuple[str, str | None, str | None] | str:
+    """``(E.164, the number's own region, extension)`` of ``text`` read in ``region``, or why it
+    is not a valid number.
+
+    Cached, and shared by every check that reads a phone: a run reads each record's number
+    several times (formats, duplicates, account matching), and parsing dominated.
+    """
     try:
-        number = phonenumbers.parse(raw, country_code(country))
-    except phonenumbers.NumberParseException:
-        return None
-    if number.extension or not phonenumbers.is_valid_number(number):
-        return None
-    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException as exc:
+        return f"it is not a phone number ({exc})"
+    if not phonenumbers.is_valid_number(number):
+        return "it is not a valid number for its country"
+    own_region = phonenumbers.region_code_for_number(number)
+    return (
+        str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)),
+        str(own_region) if own_region else None,
+        str(number.extension) if number.extension else None,
+    )
 
 
 # --- person names --------------------------------------------------------------------------

@@ -22,15 +22,16 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from agent.approvals import ApprovalService
-from agent.audit import AuditLog
+from agent.audit import AuditLog, Entry
 from agent.errors import (
     CRMAuthError,
     CRMError,
@@ -64,6 +65,13 @@ DIRECT_PRIORITY: dict[str, int] = {
 """Which allowed kinds get the run's direct-write budget first: an unowned lead
 waiting for a rep matters more than a phone number's format (speed-to-lead)."""
 
+BUNDLE_MAX_RECORDS = 10_000
+"""Records in one bulk approval of a chunked run; more are asked for in further parts."""
+REPORT_TARGETS = 1_000
+"""Targets a run's report keeps of one outcome (a bulk bundle's are all stored, only the report is cut)."""
+WRITE_BATCH = 200
+"""Gated proposals written per transaction: one commit per batch, short enough that a person's
+click waiting for the database lock is not held up for long."""
 DEFAULT_CHUNK = 20_000
 """Records of one type planned at a time: about 100 MB of records in memory."""
 
@@ -87,6 +95,21 @@ class ProposalOutcome:
     disposition: Disposition
     approval_id: str | None = None
     detail: str = ""
+    record_count: int | None = None
+    """How many records the action touched, when the report keeps only the first
+    :data:`REPORT_TARGETS` of its targets (a large bulk bundle); else ``None``."""
+
+    @property
+    def records_touched(self) -> int:
+        return self.record_count if self.record_count is not None else len(self.action.targets)
+
+    def for_report(self) -> ProposalOutcome:
+        """This outcome, its action cut to :data:`REPORT_TARGETS` targets (the store keeps them all)."""
+        targets = self.action.targets
+        if len(targets) <= REPORT_TARGETS:
+            return self
+        cut = self.action.model_copy(update={"targets": targets[:REPORT_TARGETS]})
+        return replace(self, action=cut, record_count=len(targets))
 
 
 def suppressed(action: ProposedAction, rejected: Rejection, *, detail: str) -> ProposalOutcome:
@@ -129,7 +152,7 @@ class RunReport:
         )
 
     def records(self, disposition: str) -> int:
-        return sum(len(o.action.targets) for o in self.outcomes if o.disposition == disposition)
+        return sum(o.records_touched for o in self.outcomes if o.disposition == disposition)
 
     def by_kind(self) -> dict[str, Counter[str]]:
         table: dict[str, Counter[str]] = defaultdict(Counter)
@@ -206,6 +229,7 @@ class Runner:
                     "account": {r.id: r for r in snapshot.accounts},
                 }
                 actions = planner.plan(snapshot)
+                reader.claim(snapshot, actions)
                 if progress is not None:
                     progress.planned(len(actions))
                 self._process(report, actions, run_pass)
@@ -354,48 +378,67 @@ class Runner:
         self, report: RunReport, outcome: ProposalOutcome, facts_kind: str, result: ExecutionResult | None
     ) -> None:
         """Store one proposal's fate and audit it, in one transaction."""
-        report.outcomes.append(outcome)
-        if report.progress is not None:
-            report.progress.gated(1)
-        action, verdict = outcome.action, outcome.verdict
+        self.record_all(report, [(outcome, facts_kind, result)])
+
+    def record_all(
+        self, report: RunReport, fates: Sequence[tuple[ProposalOutcome, str, ExecutionResult | None]]
+    ) -> None:
+        """Store several proposals' fates (``(outcome, facts kind, result)``) in one transaction."""
+        if not fates:
+            return
         with self._db.transaction() as session:
-            session.add(
-                ProposalRow(
-                    id=action.id,
-                    run_id=report.run_id,
-                    kind=action.kind,
-                    effective_kind=facts_kind,
-                    object_type=action.object_type,
-                    record_count=len(action.targets),
-                    check=action.check,
-                    outcome=verdict.outcome,
-                    disposition=outcome.disposition,
-                    reason=verdict.reason,
-                    rule=verdict.rule,
-                    approval_id=outcome.approval_id,
-                    action=action.model_dump(mode="json"),
-                    result=result.model_dump(mode="json") if result else None,
-                    error=outcome.detail or None,
-                    created_at=self._clock.now(),
-                )
+            audited = [self._record_in(session, report, *fate) for fate in fates]
+            self._audit.append_many(session, [entry for entry in audited if entry is not None])
+        report.outcomes.extend(outcome.for_report() for outcome, _, _ in fates)
+        if report.progress is not None:
+            report.progress.gated(len(fates))
+
+    def _record_in(
+        self,
+        session: Session,
+        report: RunReport,
+        outcome: ProposalOutcome,
+        facts_kind: str,
+        result: ExecutionResult | None,
+    ) -> Entry | None:
+        """Add the proposal's row; the audit entry for it, when its fate is audited."""
+        action, verdict = outcome.action, outcome.verdict
+        session.add(
+            ProposalRow(
+                id=action.id,
+                run_id=report.run_id,
+                kind=action.kind,
+                effective_kind=facts_kind,
+                object_type=action.object_type,
+                record_count=len(action.targets),
+                check=action.check,
+                outcome=verdict.outcome,
+                disposition=outcome.disposition,
+                reason=verdict.reason,
+                rule=verdict.rule,
+                approval_id=outcome.approval_id,
+                action=action.model_dump(mode="json"),
+                result=result.model_dump(mode="json") if result else None,
+                error=outcome.detail or None,
+                created_at=self._clock.now(),
             )
-            if outcome.disposition in ("executed", "refused", "failed", "superseded", "suppressed"):
-                session.flush()
-                self._audit.append(
-                    session,
-                    actor="agent",
-                    event=f"action_{outcome.disposition}",
-                    subject=action.id,
-                    rule=verdict.rule,
-                    payload={
-                        "run_id": report.run_id,
-                        "kind": action.kind,
-                        "records": action.record_ids,
-                        "reason": verdict.reason,
-                        "detail": outcome.detail,
-                        "result": result.model_dump(mode="json") if result else None,
-                    },
-                )
+        )
+        if outcome.disposition not in ("executed", "refused", "failed", "superseded", "suppressed"):
+            return None
+        return Entry(
+            actor="agent",
+            event=f"action_{outcome.disposition}",
+            subject=action.id,
+            rule=verdict.rule,
+            payload={
+                "run_id": report.run_id,
+                "kind": action.kind,
+                "records": action.record_ids,
+                "reason": verdict.reason,
+                "detail": outcome.detail,
+                "result": result.model_dump(mode="json") if result else None,
+            },
+        )
 
     def execute_with_retries(self, action: ProposedAction) -> ExecutionResult:
         attempt = 0
@@ -427,12 +470,15 @@ class _RunPass:
         self.defer_bundles = False
         """Hold allowed changes over the budget until :meth:`flush_bundles` (a chunked run)."""
         self.held_back: dict[tuple[str, str], list[ProposedAction]] = defaultdict(list)
-        # The records of held-back actions, kept past their chunk for the bundle's facts.
-        self.held_records: dict[str, dict[str, Record]] = defaultdict(dict)
+        # The records of held-back actions by (kind, object type), kept past their chunk for the
+        # bundle's facts; a key's actions and records go once its bundle is queued.
+        self.held_records: dict[tuple[str, str], dict[str, Record]] = defaultdict(dict)
+        self.bundle_parts: Counter[tuple[str, str]] = Counter()
 
     def process(self, actions: list[ProposedAction]) -> None:
         direct: list[ProposedAction] = []
         gated: list[tuple[ProposedAction, Verdict, str]] = []
+        refused: list[tuple[ProposalOutcome, str, ExecutionResult | None]] = []
         for action in actions:
             facts = gather_facts(action, self.records[action.object_type], self.policy)
             verdict = evaluate(self.policy, action, facts)
@@ -441,32 +487,38 @@ class _RunPass:
             elif verdict.outcome == "require_approval":
                 gated.append((action, verdict, facts.effective_kind))
             else:
-                self.runner.record(
-                    self.report, ProposalOutcome(action, verdict, "refused"), facts.effective_kind, None
-                )
+                refused.append((ProposalOutcome(action, verdict, "refused"), facts.effective_kind, None))
+        for start in range(0, len(refused), WRITE_BATCH):
+            self.runner.record_all(self.report, refused[start : start + WRITE_BATCH])
         held_back: dict[tuple[str, str], list[ProposedAction]] = defaultdict(list)
         for action in sorted(direct, key=lambda a: DIRECT_PRIORITY.get(a.kind, len(DIRECT_PRIORITY))):
             self._direct(action, held_back)
         for (kind, object_type), members in held_back.items():
             if not self.defer_bundles:
-                gated.append(self._bundle(kind, object_type, members))
+                gated.append(self._bundle(kind, object_type, members, self.records[object_type]))
                 continue
-            self.held_back[(kind, object_type)].extend(members)
+            key = (kind, object_type)
+            self.held_back[key].extend(members)
             records = self.records[object_type]
-            kept = self.held_records[object_type]
-            kept.update((rid, records[rid]) for member in members for rid in member.record_ids)
-        for action, verdict, kind in gated:
-            self._queue(action, verdict, kind)
+            self.held_records[key].update((rid, records[rid]) for m in members for rid in m.record_ids)
+            if len(self.held_records[key]) >= BUNDLE_MAX_RECORDS:
+                gated.append(self._take_bundle(key))
+        self._queue_all(gated)
 
     def flush_bundles(self) -> None:
-        """Queue what a chunked run held back over the budget: one bulk approval per kind and type."""
-        if not self.held_back:
-            return
-        self.records = self.held_records
-        for (kind, object_type), members in self.held_back.items():
-            self._queue(*self._bundle(kind, object_type, members))
-        self.held_back = defaultdict(list)
-        self.held_records = defaultdict(dict)
+        """Queue what a chunked run still holds back over the budget: one bulk approval per kind and type
+        (the last part, when the run already asked for earlier ones)."""
+        self._queue_all([self._take_bundle(key, last=True) for key in list(self.held_back)])
+
+    def _take_bundle(
+        self, key: tuple[str, str], *, last: bool = False
+    ) -> tuple[ProposedAction, Verdict, str]:
+        """The held-back actions of ``key`` as one bundle, forgotten here so memory stays bounded:
+        a run holding back more than :data:`BUNDLE_MAX_RECORDS` records of one kind asks in parts."""
+        members, records = self.held_back.pop(key), self.held_records.pop(key)
+        self.bundle_parts[key] += 1
+        part = self.bundle_parts[key]
+        return self._bundle(*key, members, records, part=None if last and part == 1 else part)
 
     def _direct(self, action: ProposedAction, held_back: dict[tuple[str, str], list[ProposedAction]]) -> None:
         action = self._rebase(action)
@@ -508,10 +560,17 @@ class _RunPass:
         )
 
     def _bundle(
-        self, kind: str, object_type: str, members: list[ProposedAction]
+        self,
+        kind: str,
+        object_type: str,
+        members: list[ProposedAction],
+        records: Mapping[str, Record],
+        *,
+        part: int | None = None,
     ) -> tuple[ProposedAction, Verdict, str]:
         first = members[0]
         targets: list[Target] = [t for member in members for t in member.targets]
+        numbered = f" (part {part})" if part is not None else ""
         bundle = first.model_copy(
             update={
                 "id": self.runner._new_id(),
@@ -519,32 +578,43 @@ class _RunPass:
                 "check": "bulk",
                 "rationale": (
                     f"{len(members)} {kind} changes on {len(targets)} {object_type}s held back as one bulk "
-                    f"operation: this run already wrote {self.touched} records directly, the policy's "
-                    f"limit is {self.policy.bulk_operations.max_records}. Example: {first.rationale}"
+                    f"operation{numbered}: this run already wrote {self.touched} records directly, the "
+                    f"policy's limit is {self.policy.bulk_operations.max_records}. Example: {first.rationale}"
                 ),
                 "evidence": {
                     "bulk_of": len(members),
                     "checks": ", ".join(sorted({m.check for m in members})),
+                    **({"part": part} if part is not None else {}),
                 },
             }
         )
-        facts = gather_facts(bundle, self.records[object_type], self.policy, run_records_touched=self.touched)
+        facts = gather_facts(bundle, records, self.policy, run_records_touched=self.touched)
         return bundle, evaluate(self.policy, bundle, facts), facts.effective_kind
 
     def _queue(self, action: ProposedAction, verdict: Verdict, kind: str) -> None:
-        action = self._rebase(action)
-        if verdict.outcome == "deny":
-            self.runner.record(self.report, ProposalOutcome(action, verdict, "refused"), kind, None)
-            return
-        if self.report.dry_run:
-            self.runner.record(self.report, ProposalOutcome(action, verdict, "planned"), kind, None)
-            return
-        approval = self.runner._approvals.request(
-            action, verdict, run_id=self.report.run_id, requested_by=action.requested_by
-        )
-        disposition = "queued" if approval is not None else "duplicate"
-        outcome = ProposalOutcome(action, verdict, disposition, approval.id if approval else None)
-        self.runner.record(self.report, outcome, kind, None)
+        self._queue_all([(action, verdict, kind)])
+
+    def _queue_all(self, gated: Sequence[tuple[ProposedAction, Verdict, str]]) -> None:
+        """Refuse, plan (dry run) or request approval for each, writing in batches of :data:`WRITE_BATCH`."""
+        for start in range(0, len(gated), WRITE_BATCH):
+            batch = [
+                (self._rebase(action), verdict, kind)
+                for action, verdict, kind in gated[start : start + WRITE_BATCH]
+            ]
+            requests = [(a, v) for a, v, _ in batch if v.outcome != "deny" and not self.report.dry_run]
+            approvals = iter(self.runner._approvals.request_many(requests, run_id=self.report.run_id))
+            fates: list[tuple[ProposalOutcome, str, ExecutionResult | None]] = []
+            for action, verdict, kind in batch:
+                if verdict.outcome == "deny":
+                    outcome = ProposalOutcome(action, verdict, "refused")
+                elif self.report.dry_run:
+                    outcome = ProposalOutcome(action, verdict, "planned")
+                else:
+                    approval = next(approvals)
+                    disposition = "queued" if approval is not None else "duplicate"
+                    outcome = ProposalOutcome(action, verdict, disposition, approval.id if approval else None)
+                fates.append((outcome, kind, None))
+            self.runner.record_all(self.report, fates)
 
     def _rebase(self, action: ProposedAction) -> ProposedAction:
         """Move targets onto versions this pass produced itself.

@@ -79,8 +79,8 @@ class LocalCRM:
         with self._db.reading() as session:
             for start in range(0, len(wanted), _IN_CHUNK):
                 chunk = wanted[start : start + _IN_CHUNK]
-                stmt = select(CRMRecordRow).where(CRMRecordRow.id.in_(chunk), *live(object_type))
-                found.update((row.id, to_record(row)) for row in session.scalars(stmt))
+                stmt = select(*RECORD_COLUMNS).where(CRMRecordRow.id.in_(chunk), *live(object_type))
+                found.update((record.id, record) for record in map(record_of, session.execute(stmt)))
         return found
 
     def iter_records(
@@ -109,6 +109,28 @@ class LocalCRM:
             if len(batch) < batch_size:
                 return
             after = batch[-1].id
+
+    def scan_fields(
+        self, object_type: ObjectType, *, batch_size: int = 5000
+    ) -> Iterator[tuple[str, datetime, dict[str, FieldValue]]]:
+        """``(id, updated_at, fields)`` of every live record, by id: a scan without building records.
+
+        For whole-CRM passes that read a few fields of everything (the duplicate scan);
+        batched and transaction-per-batch like :meth:`iter_records`.
+        """
+        conditions = live(object_type)
+        after: str | None = None
+        while True:
+            stmt = select(CRMRecordRow.id, CRMRecordRow.updated_at, CRMRecordRow.fields).where(*conditions)
+            if after is not None:
+                stmt = stmt.where(CRMRecordRow.id > after)
+            stmt = stmt.order_by(CRMRecordRow.id).limit(batch_size)
+            with self._db.reading() as session:
+                batch = [(row[0], row[1], row[2]) for row in session.execute(stmt)]
+            yield from batch
+            if len(batch) < batch_size:
+                return
+            after = batch[-1][0]
 
     def search(self, object_type: ObjectType, field: str, value: FieldValue) -> list[Record]:
         """Records whose ``field`` equals ``value`` exactly (case and whitespace included).
@@ -168,6 +190,23 @@ class LocalCRM:
         )
         with self._db.reading() as session:
             return [to_note(row) for row in session.scalars(stmt)]
+
+    def tagged_note_bodies(self, object_type: ObjectType, record_ids: Sequence[str]) -> list[str]:
+        """The bodies of the notes on these records that carry a ``[ref revgate:...]`` tag.
+
+        A run reads them once per chunk so a note already on a record is not proposed
+        again; only tagged notes come back, and only their text.
+        """
+        bodies: list[str] = []
+        with self._db.reading() as session:
+            for start in range(0, len(record_ids), _IN_CHUNK):
+                stmt = select(CRMNoteRow.body).where(
+                    CRMNoteRow.record_id.in_(record_ids[start : start + _IN_CHUNK]),
+                    CRMNoteRow.object_type == object_type,
+                    CRMNoteRow.body.contains("[ref revgate:"),
+                )
+                bodies.extend(session.scalars(stmt))
+        return bodies
 
     def owners(self) -> list[Owner]:
         with self._db.reading() as session:

@@ -126,7 +126,9 @@ RECORD_COLUMNS = (
 def record_of(columns: Sequence[Any]) -> Record:
     """A record from a row of :data:`RECORD_COLUMNS` (the fields dict is fresh from JSON, not copied)."""
     object_type, record_id, version, owner_id, fields, created_at, updated_at = columns
-    return Record(
+    # Our own rows, written through validated models: constructing without validating again
+    # saves a run over a large CRM a few seconds per 100,000 records.
+    return Record.model_construct(
         object_type=object_type,
         id=record_id,
         version=str(version),

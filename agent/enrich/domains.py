@@ -20,6 +20,7 @@ import idna
 import tldextract
 
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+_KNOWN_HOSTS = 200_000
 
 
 class DomainParser:
@@ -27,6 +28,8 @@ class DomainParser:
 
     def __init__(self) -> None:
         self._extract = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True)
+        # Company domains repeat across a CRM (every lead at acme.com): parse each host once.
+        self._known: dict[str, str | None] = {}
 
     def registrable_domain(self, raw: str | None) -> str | None:
         """The domain a company registered (``bbc.co.uk`` for ``news.bbc.co.uk``), or ``None``.
@@ -40,10 +43,16 @@ class DomainParser:
         host = host_of(raw)
         if host is None:
             return None
+        if host in self._known:
+            return self._known[host]
         parts = self._extract(host)
-        if not parts.suffix or not parts.domain:
-            return None
-        return unicode_domain(parts.top_domain_under_public_suffix)
+        found = (
+            unicode_domain(parts.top_domain_under_public_suffix) if parts.suffix and parts.domain else None
+        )
+        if len(self._known) >= _KNOWN_HOSTS:
+            self._known.clear()  # a crude bound: a new run of lookups refills it
+        self._known[host] = found
+        return found
 
     def is_public_suffix_only(self, raw: str) -> bool:
         """True for a bare suffix such as ``co.uk`` (nothing a company could own)."""

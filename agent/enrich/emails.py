@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from email_validator import EmailNotValidError, validate_email
-
 from agent.enrich.reference import ReferenceLists
+from agent.normalize import email_syntax
 
 
 @dataclass(frozen=True)
@@ -36,12 +35,10 @@ def check_email(raw: str | None, lists: ReferenceLists) -> EmailCheck:
     email = raw.strip().casefold() if raw else ""
     if not email:
         return EmailCheck(email=None, valid=False, problem="it is empty")
-    try:
-        parsed = validate_email(email, check_deliverability=False)
-    except EmailNotValidError as exc:
-        reason = str(exc).rstrip(".")
-        return EmailCheck(email=email, valid=False, problem=reason[:1].lower() + reason[1:])
-    local, domain = parsed.local_part.casefold(), parsed.domain.casefold()
+    parsed = email_syntax(email)
+    if isinstance(parsed, str):
+        return EmailCheck(email=email, valid=False, problem=parsed)
+    local, domain = parsed[0].casefold(), parsed[1].casefold()
     disposable = lists.is_disposable(domain)
     return EmailCheck(
         email=f"{local}@{domain}",

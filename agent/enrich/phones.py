@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import phonenumbers
-
 from agent.enrich.geography import Geography
+from agent.normalize import read_phone
 
 SOURCE = "offline:phonenumbers"
 
@@ -47,18 +46,10 @@ def check_phone(raw: str | None, country: str | None, geography: Geography) -> P
     if text.startswith("00"):
         # The ITU international prefix; phonenumbers only reads it when it knows the region.
         text = "+" + text[2:]
-    try:
-        number = phonenumbers.parse(text, match.code)
-    except phonenumbers.NumberParseException as exc:
-        return PhoneCheck(e164=None, problem=f"it is not a phone number ({exc})")
-    if not phonenumbers.is_valid_number(number):
-        return PhoneCheck(e164=None, problem="it is not a valid number for its country")
-    region = phonenumbers.region_code_for_number(number)
+    read = read_phone(text, match.code)
+    if isinstance(read, str):
+        return PhoneCheck(e164=None, problem=read)
+    e164, region, extension = read
     # With a + the number names its own country; without one it is only as sure as the country.
     confidence = 1.0 if international else match.confidence
-    return PhoneCheck(
-        e164=str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)),
-        region=str(region) if region else None,
-        extension=str(number.extension) if number.extension else None,
-        confidence=confidence,
-    )
+    return PhoneCheck(e164=e164, region=region, extension=extension, confidence=confidence)

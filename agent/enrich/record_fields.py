@@ -61,7 +61,7 @@ class RecordNormalisation:
 
 
 class RecordNormaliser:
-    """Applies the field normalisers to one record at a time; build once per run."""
+    """Applies the field normalisers to one record at a time; build one per plan (it remembers)."""
 
     def __init__(
         self,
@@ -75,6 +75,9 @@ class RecordNormaliser:
         self.domains = domains
         self.geography = geography
         self.min_confidence = min_confidence
+        # Several checks of one plan ask about the same record object: read it once. Keyed by
+        # identity and holding the record, so a key cannot be reused by another object.
+        self._seen: dict[int, tuple[Record, RecordNormalisation]] = {}
 
     @classmethod
     def sharing(
@@ -89,7 +92,16 @@ class RecordNormaliser:
         )
 
     def normalise(self, record: Record) -> RecordNormalisation:
-        """The fixes that are certain enough, and the questions for values that are ambiguous."""
+        """The fixes that are certain enough, and the questions for values that are ambiguous.
+
+        Remembered per record object for the normaliser's life (build one per plan).
+        """
+        known = self._seen.get(id(record))
+        if known is None or known[0] is not record:
+            known = self._seen[id(record)] = (record, self._normalise(record))
+        return known[1]
+
+    def _normalise(self, record: Record) -> RecordNormalisation:
         found = _Collector(record, self.min_confidence)
         fields = record.fields
         country_raw = _text(fields.get("country"))

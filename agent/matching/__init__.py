@@ -5,7 +5,7 @@
 show why two records are believed to be one. See :mod:`agent.matching.engine`.
 """
 
-from agent.matching.engine import dedupe, find_duplicates, link, link_run
+from agent.matching.engine import Linker, dedupe, find_duplicates, link, link_run
 from agent.matching.models import (
     BlockingRule,
     FieldEvidence,
@@ -25,6 +25,7 @@ __all__ = [
     "FieldKind",
     "FieldSpec",
     "Level",
+    "Linker",
     "Match",
     "MatchConfig",
     "MatchRule",

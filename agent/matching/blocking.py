@@ -16,6 +16,8 @@ from agent.matching.models import BlockingRule, MatchConfig
 from agent.matching.prepare import Prepared, soundex
 
 Pair = tuple[int, int]
+Blocks = dict[str, list[int]]
+"""Blocking key -> indices of the records sharing it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +42,8 @@ def blocking_key(record: Prepared, rule: BlockingRule, config: MatchConfig) -> s
             value = soundex(value)
         elif transform == "year":
             value = value[:4]
+        elif transform == "last7":
+            value = value[-7:] if len(value) >= 7 else ""
         if not value:
             return None
         pieces.append(value)
@@ -59,15 +63,24 @@ def dedupe_candidates(records: Sequence[Prepared], config: MatchConfig) -> Candi
     return Candidates(frozenset(pairs), tuple(skipped))
 
 
-def link_candidates(left: Sequence[Prepared], right: Sequence[Prepared], config: MatchConfig) -> Candidates:
-    """Pairs ``(i, j)`` (``i`` in left, ``j`` in right) that share at least one blocking key."""
+def link_candidates(
+    left: Sequence[Prepared],
+    right: Sequence[Prepared],
+    config: MatchConfig,
+    right_blocks: Sequence[Blocks] | None = None,
+) -> Candidates:
+    """Pairs ``(i, j)`` (``i`` in left, ``j`` in right) that share at least one blocking key.
+
+    ``right_blocks``: :func:`blocks_by_rule` of ``right``, when the caller links many
+    left sides against one right side and blocks it once.
+    """
     pairs: set[Pair] = set()
     skipped: list[str] = []
-    for rule in config.blocking:
+    blocked = right_blocks if right_blocks is not None else blocks_by_rule(right, config)
+    for rule, right_blocks_of_rule in zip(config.blocking, blocked, strict=True):
         left_blocks = _blocks(left, rule, config)
-        right_blocks = _blocks(right, rule, config)
         for key, members in left_blocks.items():
-            others = right_blocks.get(key)
+            others = right_blocks_of_rule.get(key)
             if not others:
                 continue
             if len(members) + len(others) > config.max_block_size:
@@ -77,8 +90,13 @@ def link_candidates(left: Sequence[Prepared], right: Sequence[Prepared], config:
     return Candidates(frozenset(pairs), tuple(skipped))
 
 
-def _blocks(records: Sequence[Prepared], rule: BlockingRule, config: MatchConfig) -> dict[str, list[int]]:
-    blocks: dict[str, list[int]] = defaultdict(list)
+def blocks_by_rule(records: Sequence[Prepared], config: MatchConfig) -> list[Blocks]:
+    """Each blocking rule's key -> record indices, in ``config.blocking`` order."""
+    return [_blocks(records, rule, config) for rule in config.blocking]
+
+
+def _blocks(records: Sequence[Prepared], rule: BlockingRule, config: MatchConfig) -> Blocks:
+    blocks: Blocks = defaultdict(list)
     for index, record in enumerate(records):
         key = blocking_key(record, rule, config)
         if key is not None:

@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from functools import partial
 
-from agent.matching.blocking import Pair, dedupe_candidates, link_candidates
+from agent.matching.blocking import Candidates, Pair, blocks_by_rule, dedupe_candidates, link_candidates
 from agent.matching.cluster import cluster
 from agent.matching.compare import Comparison, compare, compare_values
 from agent.matching.models import LEVELS, FieldSpec, Match, MatchConfig, MatchRule, MatchRun, Record
@@ -78,11 +78,38 @@ def dedupe(records: Sequence[Record], config: MatchConfig) -> MatchRun:
 
 def link_run(left: Sequence[Record], right: Sequence[Record], config: MatchConfig) -> MatchRun:
     """:func:`link` with what the engine did."""
-    prepared_left = prepare_records(left, config)
-    prepared_right = prepare_records(right, config)
-    candidates = link_candidates(prepared_left, prepared_right, config)
-    exact = _exact_pairs(prepared_left, prepared_right, config, same=False)
-    scorer = _Scorer(prepared_left, prepared_right, config, sorted(candidates.pairs), same=False)
+    return Linker(right, config).run(left)
+
+
+class Linker:
+    """One right-hand side, normalised and blocked once, linked against any number of left sides.
+
+    ``Linker(right, config).run(left)`` is :func:`link_run`; a caller that links many
+    batches against the same records (leads in chunks against every account) saves
+    preparing and blocking them for each batch. The model is fitted per ``run``.
+    """
+
+    def __init__(self, right: Sequence[Record], config: MatchConfig) -> None:
+        self.config = config
+        self._right = prepare_records(right, config)
+        self._right_blocks = blocks_by_rule(self._right, config)
+        self._right_keys = {key: _key_groups(self._right, key) for key in config.exact_keys}
+
+    def __len__(self) -> int:
+        return len(self._right)
+
+    def run(self, left: Sequence[Record]) -> MatchRun:
+        """Pairs ``(left index, right index)`` judged one entity, strongest first, and what was done."""
+        config, prepared_right = self.config, self._right
+        prepared_left = prepare_records(left, config)
+        candidates = link_candidates(prepared_left, prepared_right, config, self._right_blocks)
+        exact = _exact_pairs(prepared_left, prepared_right, config, same=False, right_keys=self._right_keys)
+        scorer = _Scorer(prepared_left, prepared_right, config, sorted(candidates.pairs), same=False)
+        return _assign(scorer, exact, candidates, config)
+
+
+def _assign(scorer: _Scorer, exact: set[Pair], candidates: Candidates, config: MatchConfig) -> MatchRun:
+    """The accepted link pairs, strongest first (one-to-one when the config says so)."""
     edges = [(_EXACT_KEY_SCORE, i, j) for i, j in exact]
     edges += [(score, i, j) for (i, j), score in scorer.accepted() if (i, j) not in exact]
     edges.sort(key=lambda edge: (-edge[0], edge[1], edge[2]))
@@ -199,14 +226,24 @@ class _Scorer:
 
 
 def _exact_pairs(
-    left: Sequence[Prepared], right: Sequence[Prepared], config: MatchConfig, *, same: bool
+    left: Sequence[Prepared],
+    right: Sequence[Prepared],
+    config: MatchConfig,
+    *,
+    same: bool,
+    right_keys: dict[tuple[str, ...], dict[tuple[str, ...], list[int]]] | None = None,
 ) -> set[Pair]:
     """Pairs equal on every field of some exact key, unless a name disagrees outright."""
     pairs: set[Pair] = set()
     name_fields = [s for s in config.fields if s.kind in ("given_name", "surname", "company")]
     for key in config.exact_keys:
         left_groups = _key_groups(left, key)
-        right_groups = left_groups if same else _key_groups(right, key)
+        if same:
+            right_groups = left_groups
+        elif right_keys is not None:
+            right_groups = right_keys[key]
+        else:
+            right_groups = _key_groups(right, key)
         for value, members in left_groups.items():
             others = right_groups.get(value, [])
             if len(members) * len(others) > config.max_block_size**2:

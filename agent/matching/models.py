@@ -56,8 +56,9 @@ class BlockingRule:
     """Records sharing every part of this key are compared with each other.
 
     Parts are ``"field"`` or ``"field:transform"`` with transform ``initial``,
-    ``prefix3``, ``phonetic``, ``year`` or ``sorted`` (``"names:sorted"`` is the two
-    name fields in alphabetical order, so a swapped first/last name shares the key).
+    ``prefix3``, ``phonetic``, ``year``, ``last7`` (a phone's subscriber digits) or ``sorted``
+    (``"names:sorted"`` is the two name fields in alphabetical order, so a swapped first/last
+    name shares the key).
     """
 
     parts: tuple[str, ...]

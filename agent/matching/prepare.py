@@ -54,6 +54,7 @@ _STATES = {
     "texas": "tx",
 }
 _NON_WORD = re.compile(r"[^0-9a-z ]+")
+_E164 = re.compile(r"\+[1-9]\d{6,14}")
 
 
 def prepare_records(records: Sequence[Record], config: MatchConfig) -> list[Prepared]:
@@ -80,6 +81,8 @@ def normalize_value(raw: str | None, kind: FieldKind, country: str | None = None
     if kind == "email":
         return normalize_email(text)
     if kind == "phone":
+        if _E164.fullmatch(text):
+            return text  # already canonical (callers often hand over E.164): no second parse
         e164 = normalize_phone(text, country)
         if e164 is not None:
             return e164

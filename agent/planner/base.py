@@ -7,25 +7,36 @@ policy's job, whatever the planner (rules or a model) thinks.
 A run reads the CRM as one snapshot (:func:`snapshot_from`) or, to keep memory
 bounded on a large CRM, as a stream of snapshots (:class:`SnapshotReader`): each
 holds one chunk of one object type, plus what a check on that chunk needs to see
-from outside it. The only check that compares records with each other across the
-whole data set is the exact-email duplicate check, so a chunk of leads also holds
-every other lead sharing a (normalised) email with one of its leads, found through
-the CRM's indexes, and a lead is planned in exactly one chunk: the first that saw it.
+from outside it. Three checks compare records across the whole data set:
+
+- exact-email duplicates: a chunk of leads also holds every other lead sharing a
+  (normalised) email with one of its leads, found through the CRM's indexes, and a
+  lead is planned in exactly one chunk, the first that saw it;
+- lead-to-account matching: every chunk of leads carries one directory of all the
+  accounts (:class:`~agent.planner.account_matching.AccountDirectory`), built once;
+- fuzzy duplicates: before the chunks, a light scan of every person forms groups of
+  likely duplicates (:mod:`agent.planner.duplicate_scan`), read and planned in
+  batches on which only that check runs; the chunks leave what they merge alone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from itertools import islice
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
-from agent.models import ObjectType, Owner, ProposedAction, Record
+from agent.models import FieldValue, ObjectType, Owner, ProposedAction, Record
 from agent.normalize import normalize_email
+from agent.planner.account_matching import AccountDirectory
+from agent.planner.duplicate_scan import DuplicateScan, batches
+from agent.planner.quality_checks import noted_fingerprints
 from agent.ports import CRMClient
 
 OBJECT_TYPES: tuple[ObjectType, ...] = ("lead", "contact", "account")
+PEOPLE: tuple[ObjectType, ...] = ("lead", "contact")
+DuplicateMode = Literal["inline", "only", "elsewhere"]
 EMAIL = "email"
 OWNER_ID = "owner_id"
 
@@ -38,6 +49,16 @@ class CRMSnapshot:
     contacts: list[Record] = field(default_factory=list)
     accounts: list[Record] = field(default_factory=list)
     owners: list[Owner] = field(default_factory=list)
+    duplicates: DuplicateMode = "inline"
+    """Where the fuzzy duplicate check runs: ``inline`` over this snapshot's people; ``only`` (a
+    batch of groups of likely duplicates: nothing but that check runs on it); ``elsewhere`` (a
+    chunk: the reader yielded the batches first, and ``reserved`` holds what they merge)."""
+    noted: frozenset[str] = frozenset()
+    """Fingerprints of the notes already on these records (a check does not propose them again)."""
+    reserved: frozenset[tuple[ObjectType, str]] = frozenset()
+    """Records already in a merge planned elsewhere in the run: no other proposal may touch them."""
+    account_directory: AccountDirectory | None = field(default=None, repr=False, compare=False)
+    """Every account, for matching leads to accounts; ``None``: built from ``accounts``."""
 
     def records(self) -> Iterator[Record]:
         yield from self.leads
@@ -46,13 +67,22 @@ class CRMSnapshot:
 
 
 def snapshot_from(crm: CRMClient) -> CRMSnapshot:
-    """Read every live lead, contact and account, and every owner, from a CRM."""
+    """Read every live lead, contact and account, every owner, and the tagged notes, from a CRM."""
+    records = {t: list(crm.iter_records(t)) for t in OBJECT_TYPES}
     return CRMSnapshot(
-        leads=list(crm.iter_records("lead")),
-        contacts=list(crm.iter_records("contact")),
-        accounts=list(crm.iter_records("account")),
+        leads=records["lead"],
+        contacts=records["contact"],
+        accounts=records["account"],
         owners=list(crm.owners()),
+        noted=frozenset().union(*(notes_on(crm, t, records[t]) for t in OBJECT_TYPES)),
     )
+
+
+def notes_on(crm: CRMClient, object_type: ObjectType, records: Sequence[Record]) -> frozenset[str]:
+    """Fingerprints of the tagged notes on ``records`` (none when the CRM cannot list them in bulk)."""
+    if not isinstance(crm, TaggedNotes) or not records:
+        return frozenset()
+    return frozenset(noted_fingerprints(crm.tagged_note_bodies(object_type, [r.id for r in records])))
 
 
 class Planner(Protocol):
@@ -73,6 +103,22 @@ class EmailGroups(Protocol):
     def duplicate_email_groups(self, object_type: ObjectType) -> dict[str, list[str]]:
         """Normalised email -> ids (sorted) of the live records sharing it, for emails shared by 2+."""
         ...
+
+
+@runtime_checkable
+class FieldScan(Protocol):
+    """A CRM that can stream ``(id, updated_at, fields)`` without building records (the local CRM)."""
+
+    def scan_fields(
+        self, object_type: ObjectType, *, batch_size: int = 5000
+    ) -> Iterator[tuple[str, datetime, dict[str, FieldValue]]]: ...
+
+
+@runtime_checkable
+class TaggedNotes(Protocol):
+    """A CRM that can list the tagged notes of many records at once (the local CRM)."""
+
+    def tagged_note_bodies(self, object_type: ObjectType, record_ids: Sequence[str]) -> list[str]: ...
 
 
 @runtime_checkable
@@ -105,10 +151,18 @@ class SnapshotReader:
     chunk_size: int | None = None
     """Records of one type per snapshot; ``None``: one snapshot of everything."""
     progress: ReadProgress | None = None
+    read_notes: bool = True
+    """Read the tagged notes on each chunk's records (``CRMSnapshot.noted``); the quality score
+    does not, since a note asking for a fix leaves the record as dirty as it was."""
     batch_size: int = 2000
     cursor: datetime | None = None
     read_count: int = 0
     context_count: int = 0
+    duplicate_candidates: int = 0
+    """People in groups of likely duplicates (each read again for the fuzzy duplicate check)."""
+    duplicate_batches: int = 0
+    _claimed: set[tuple[ObjectType, str]] = field(default_factory=set)
+    """Records in the fuzzy merges planned before the chunks (see :meth:`claim`)."""
     _planned: set[str] = field(default_factory=set)
     """Ids planned as context of an earlier chunk (a later chunk skips them)."""
     _groups: dict[str, list[str]] | None = None
@@ -121,20 +175,66 @@ class SnapshotReader:
             self.chunk_size = None
 
     def snapshots(self) -> Iterator[CRMSnapshot]:
-        """The snapshots to plan over, in order (leads, contacts, accounts, each by id)."""
+        """The snapshots to plan over, in order.
+
+        Whole: one snapshot. Chunked: first, for leads and then contacts, the groups of
+        likely duplicates (:class:`~agent.planner.duplicate_scan.DuplicateScan`) in batches
+        of about ``chunk_size``; then leads, contacts, accounts, each by id, every lead
+        chunk with a directory of all accounts and every chunk with the records the
+        batches' merges took (the caller reports them through :meth:`claim`).
+        """
         owners = list(self.crm.owners())
         if isinstance(self.crm, EmailGroups):
             self._groups = self.crm.duplicate_email_groups("lead")
-        chunks: dict[ObjectType, list[list[Record]]] = {t: [] for t in OBJECT_TYPES}
+        if self.chunk_size is None:
+            chunks: dict[ObjectType, list[list[Record]]] = {t: [] for t in OBJECT_TYPES}
+            for object_type in OBJECT_TYPES:
+                chunks[object_type].extend(self._chunks(object_type))
+            whole = {t: [r for chunk in chunks[t] for r in chunk] for t in OBJECT_TYPES}
+            noted = frozenset[str]().union(*(self._notes(t, whole[t]) for t in OBJECT_TYPES))
+            yield CRMSnapshot(whole["lead"], whole["contact"], whole["account"], owners, noted=noted)
+            return
+        for object_type in PEOPLE:
+            for batch in batches(self._duplicate_groups(object_type), self.chunk_size):
+                records = self.crm.get_many(object_type, batch)
+                people = [records[rid] for rid in batch if rid in records]  # gone since the scan: skip
+                self.duplicate_batches += 1
+                yield _snapshot(object_type, people, owners, duplicates="only")
+        directory: AccountDirectory | None = None
         for object_type in OBJECT_TYPES:
             for chunk in self._chunks(object_type):
-                if self.chunk_size is None:
-                    chunks[object_type].append(chunk)
-                else:
-                    yield _snapshot(object_type, chunk, owners)
-        if self.chunk_size is None:
-            whole = {t: [r for chunk in chunks[t] for r in chunk] for t in OBJECT_TYPES}
-            yield CRMSnapshot(whole["lead"], whole["contact"], whole["account"], owners)
+                if object_type == "lead" and directory is None:
+                    directory = AccountDirectory(self.crm.iter_records("account", batch_size=self.batch_size))
+                noted = self._notes(object_type, chunk)
+                yield _snapshot(object_type, chunk, owners, directory, reserved=self._claimed, noted=noted)
+
+    def _notes(self, object_type: ObjectType, records: Sequence[Record]) -> frozenset[str]:
+        return notes_on(self.crm, object_type, records) if self.read_notes else frozenset()
+
+    def claim(self, snapshot: CRMSnapshot, actions: Iterable[ProposedAction]) -> None:
+        """Told what was planned on ``snapshot``: the records a batch of likely duplicates put in a
+        merge are reserved for it in the chunks that follow (no other proposal touches them)."""
+        if snapshot.duplicates == "only":
+            self._claimed.update(
+                (action.object_type, rid)
+                for action in actions
+                if action.kind == "merge"
+                for rid in action.record_ids
+            )
+
+    def _duplicate_groups(self, object_type: ObjectType) -> list[list[str]]:
+        """Groups of likely duplicates (all of them, or those holding a record changed since ``since``)."""
+        scan = DuplicateScan()
+        rows: Iterable[tuple[str, datetime, dict[str, FieldValue]]]
+        if isinstance(self.crm, FieldScan):
+            rows = self.crm.scan_fields(object_type)
+        else:
+            rows = ((r.id, r.updated_at, r.fields) for r in self.crm.iter_records(object_type))
+        for record_id, updated_at, fields in rows:
+            scan.add(record_id, fields, changed=self.since is None or updated_at >= self.since)
+        found = scan.groups()
+        self.duplicate_candidates += sum(len(group) for group in found)
+        return found
 
     def _chunks(self, object_type: ObjectType) -> Iterator[list[Record]]:
         total = None
@@ -211,12 +311,22 @@ class SnapshotReader:
         return extra
 
 
-def _snapshot(object_type: ObjectType, records: list[Record], owners: list[Owner]) -> CRMSnapshot:
+def _snapshot(
+    object_type: ObjectType,
+    records: list[Record],
+    owners: list[Owner],
+    directory: AccountDirectory | None = None,
+    *,
+    duplicates: DuplicateMode = "elsewhere",
+    reserved: set[tuple[ObjectType, str]] | None = None,
+    noted: frozenset[str] = frozenset(),
+) -> CRMSnapshot:
+    empty = CRMSnapshot(owners=owners, duplicates=duplicates, reserved=frozenset(reserved or ()), noted=noted)
     if object_type == "lead":
-        return CRMSnapshot(leads=records, owners=owners)
+        return replace(empty, leads=records, account_directory=directory)
     if object_type == "contact":
-        return CRMSnapshot(contacts=records, owners=owners)
-    return CRMSnapshot(accounts=records, owners=owners)
+        return replace(empty, contacts=records)
+    return replace(empty, accounts=records)
 
 
 def _email(record: Record) -> str | None:

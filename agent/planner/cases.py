@@ -17,6 +17,7 @@ from agent.planner import checks
 from agent.planner.base import CRMSnapshot
 from agent.planner.draft import RecordKey, _text
 from agent.planner.fuzzy import CandidatePair, candidate_pairs
+from agent.planner.match_checks import fuzzy_duplicates
 from agent.planner.titles import TitleAnswer, classify_title, title_enrichments
 
 Task = Literal["possible_duplicate", "job_title"]
@@ -55,11 +56,14 @@ class Case:
 
 
 def reserved_records(snapshot: CRMSnapshot) -> set[RecordKey]:
-    """Records the rules already claim for a delete or an exact-email merge (as the offline planner does)."""
+    """Records the rules already claim for a delete or a merge, exact-email or fuzzy (as the
+    offline planner does): the model is only asked about what the rules leave open."""
     junk = checks.junk_leads(snapshot.leads)
     merges = checks.duplicate_emails(lead for lead in snapshot.leads if lead.id not in junk)
     reserved: set[RecordKey] = {("lead", lead_id) for lead_id in junk}
     reserved |= {(d.object_type, t.record_id) for d in merges for t in d.targets}
+    fuzzy = fuzzy_duplicates([*snapshot.leads, *snapshot.contacts], reserved)
+    reserved |= {(d.object_type, t.record_id) for d in fuzzy for t in d.targets}
     return reserved
 
 

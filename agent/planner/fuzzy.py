@@ -1,10 +1,10 @@
 """People matching on the engine (:mod:`agent.matching`): the CRM field mapping and the pairs for the model.
 
 :data:`PERSON_MATCH` maps lead and contact fields onto the engine's field kinds and
-blocking keys (sorted names, a phonetic surname or given name with the other's
-initial, the company's first letters with the surname's initial, the phone, the
-email). Values are prepared before the engine sees them: the phone goes to E.164
-with the *record's* country, and a role or unusable address (``info@``, ``sales@``,
+blocking keys (sorted names, a phonetic surname with the given name's initial,
+the company's first letters with the surname's initial, the phone, the email).
+Values are prepared before the engine sees them: the phone goes to E.164 with the
+*record's* country, and a role or unusable address (``info@``, ``sales@``,
 a throwaway domain) is dropped, because a shared inbox says nothing about who a
 person is and the engine would otherwise take an equal email as proof.
 
@@ -52,7 +52,10 @@ PERSON_MATCH = MatchConfig(
     blocking=(
         BlockingRule(("names:sorted",)),
         BlockingRule(("last_name:phonetic", "first_name:initial")),
-        BlockingRule(("first_name:phonetic", "last_name:initial")),
+        # No "first name sounds alike, same surname initial" key: it only adds surname typos
+        # that change the surname's sound *and* share no phone, email or company, and it cost
+        # a quarter of the matching time (25,500 seeded people: 2.7 s instead of 3.5 s, the
+        # same 359 of 360 planted pairs found).
         BlockingRule(("company:prefix3", "last_name:initial")),
         BlockingRule(("phone",)),
         BlockingRule(("email",)),
@@ -65,6 +68,10 @@ PERSON_MATCH = MatchConfig(
     # them matches (10k seeded leads: 1,117 merges for 120 planted duplicates at 30
     # iterations; 121 with EM off, all 120 found; 30k: 362, all 360 found).
     em_iterations=0,
+    # A name shared by more than 20 people (Michael Smith in a large CRM) blocks nothing useful;
+    # such people still meet through their phone, email or company. On 25,500 seeded people
+    # 20 finds the same 359 of 360 planted pairs as 60, in two thirds of the time.
+    max_block_size=20,
 )
 """The engine configuration for leads and contacts (precision first: ``min_probability`` 0.995)."""
 NAME_FIELDS = ("first_name", "last_name")

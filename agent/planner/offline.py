@@ -9,7 +9,12 @@ Conflict rules, because the executor compare-and-sets on record versions:
 - a junk lead is only ever proposed for ``delete`` (never merged or normalised);
 - otherwise a record may get several proposals only when they change disjoint fields,
   which holds by construction: ``normalize_field`` touches email, phone and names,
-  ``assign_owner`` owner_id, ``update_lead_status`` status, ``add_note`` no field.
+  ``assign_owner`` owner_id, ``update_lead_status`` status, ``enrich_data`` from the
+  lead's account only fills company and a blank industry, ``add_note`` no field.
+
+Chunked runs (see :class:`~agent.planner.base.SnapshotReader`): the fuzzy duplicate
+check runs first, on batches of likely duplicates, and each chunk is then planned
+with every other check, leaving the records of those merges alone (``snapshot.reserved``).
 
 A planner built with ``checks`` proposes only what those checks find (the
 scheduled enrichment run uses :data:`ENRICHMENT_CHECKS`). The conflict rules
@@ -27,17 +32,22 @@ from dataclasses import replace
 from datetime import datetime
 
 from agent.enrich import OfflineProvider, RecordNormaliser
+from agent.enrich.reference import load_reference_lists
 from agent.models import ProposedAction
 from agent.planner import checks, field_checks, match_checks, owner_checks, quality_checks
+from agent.planner.account_matching import ACCOUNT_MATCH_CHECK, AccountDirectory, lead_account_matches
 from agent.planner.base import CRMSnapshot, snapshot_from
+from agent.planner.match_checks import FUZZY_CHECK
+from agent.planner.record_checks import shared_email_ids
 from agent.planner.titles import TITLE_CHECK, title_enrichments
 
 __all__ = ["ENRICHMENT_CHECKS", "KNOWN_CHECKS", "CRMSnapshot", "OfflinePlanner", "snapshot_from"]
 
 KNOWN_CHECKS: frozenset[str] = frozenset({*checks.CHECK_ORDER, TITLE_CHECK})
 """Every check name ``OfflinePlanner(checks=...)`` accepts."""
-ENRICHMENT_CHECKS: frozenset[str] = frozenset({"normalize_fields", TITLE_CHECK})
-"""Formats and the title keyword table: changes that fill in or tidy data, never move or remove it."""
+ENRICHMENT_CHECKS: frozenset[str] = frozenset({"normalize_fields", ACCOUNT_MATCH_CHECK, TITLE_CHECK})
+"""Formats, the company from the lead's account, and the title keyword table: changes that
+fill in or tidy data, never move or remove it."""
 
 
 class OfflinePlanner:
@@ -81,11 +91,29 @@ class OfflinePlanner:
 
         Ids are drawn from ``new_id`` in that order (title enrichments, when asked
         for, last), so the output is fully determined by the snapshot, the checks
-        and the id sequence.
+        and the id sequence. A snapshot of likely duplicates (``duplicates == "only"``)
+        gets only the fuzzy duplicate check.
         """
+        people = [*snapshot.leads, *snapshot.contacts]
+        if snapshot.duplicates == "only":
+            drafts = self._duplicate_drafts(snapshot) if self._wants(FUZZY_CHECK) else []
+            reserved: set[checks.RecordKey] = set()
+        else:
+            drafts, reserved = self._drafts(snapshot)
+        drafts = _one_per_record(drafts)
+        if self.checks is not None:
+            drafts = [draft for draft in drafts if draft.check in self.checks]
+        drafts.sort(key=checks.Draft.sort_key)
+        if self.checks is not None and TITLE_CHECK in self.checks and snapshot.duplicates != "only":
+            titles, _ = title_enrichments(people, reserved)
+            drafts.extend(titles)
+        return [draft.to_action(self._new_id(), self.name) for draft in drafts]
+
+    def _drafts(self, snapshot: CRMSnapshot) -> tuple[list[checks.Draft], set[checks.RecordKey]]:
+        """Every check's drafts on a chunk or a whole snapshot, and the records merges and deletes took."""
         junk = checks.junk_leads(snapshot.leads)
         merges = checks.duplicate_emails(lead for lead in snapshot.leads if lead.id not in junk)
-        reserved: set[checks.RecordKey] = {("lead", lead_id) for lead_id in junk}
+        reserved: set[checks.RecordKey] = {("lead", lead_id) for lead_id in junk} | snapshot.reserved
         reserved |= {(d.object_type, t.record_id) for d in merges for t in d.targets}
         normaliser = RecordNormaliser.sharing(OfflineProvider.build(snapshot.accounts))
         domain_merges = match_checks.account_domain_duplicates(
@@ -93,26 +121,42 @@ class OfflinePlanner:
         )
         reserved |= {(d.object_type, t.record_id) for d in domain_merges for t in d.targets}
         people = [*snapshot.leads, *snapshot.contacts]
+        fuzzy: list[checks.Draft] = []
+        if snapshot.duplicates == "inline":
+            # Reserved even when the check is left out: a restricted run leaves alone
+            # what the full run would merge.
+            fuzzy = match_checks.fuzzy_duplicates(people, reserved, lists=normaliser.lists)
+            reserved |= {(d.object_type, t.record_id) for d in fuzzy for t in d.targets}
+        account_matches: list[checks.Draft] = []
+        if snapshot.leads and self._wants(ACCOUNT_MATCH_CHECK):
+            directory = snapshot.account_directory or AccountDirectory(
+                snapshot.accounts, domains=normaliser.domains, lists=normaliser.lists
+            )
+            account_matches = lead_account_matches(snapshot.leads, directory, reserved)
         everything = [*people, *snapshot.accounts]
         now = self._now()
         stale = checks.stale_leads(snapshot.leads, reserved, now=now, stale_after_days=self.stale_after_days)
         status_taken = {(d.object_type, t.record_id) for d in stale for t in d.targets}
         live_accounts = [a for a in snapshot.accounts if ("account", a.id) not in reserved]
-
+        noted = snapshot.noted  # notes already on the records are not proposed again
         drafts = [
             *checks.normalize_fields(everything, reserved, normaliser),
-            *quality_checks.invalid_picklists(everything, reserved, status_taken=status_taken),
-            *checks.invalid_emails(people, reserved, normaliser.lists),
-            *quality_checks.missing_required(everything, reserved),
-            *field_checks.ambiguous_places(everything, reserved, normaliser),
+            *quality_checks.invalid_picklists(everything, reserved, status_taken=status_taken, noted=noted),
+            *checks.invalid_emails(people, reserved, normaliser.lists, noted=noted),
+            *quality_checks.missing_required(everything, reserved, noted=noted),
+            *account_matches,
+            *field_checks.ambiguous_places(everything, reserved, normaliser, noted=noted),
             *checks.unowned_leads(snapshot.leads, snapshot.owners, reserved),
             *owner_checks.unowned_records(snapshot.contacts, snapshot.accounts, snapshot.owners, reserved),
             *stale,
             *quality_checks.lifecycle_inconsistencies(
-                snapshot.leads, reserved, now=now, stale_after_days=self.stale_after_days
+                snapshot.leads, reserved, now=now, stale_after_days=self.stale_after_days, noted=noted
             ),
-            *quality_checks.stale_records(snapshot.contacts, snapshot.accounts, reserved, now=now),
+            *quality_checks.stale_records(
+                snapshot.contacts, snapshot.accounts, reserved, now=now, noted=noted
+            ),
             *merges,
+            *fuzzy,
             *domain_merges,
             *checks.inactive_owners(
                 live_accounts, snapshot.owners, field=self.high_value_field, minimum=self.high_value_min
@@ -122,14 +166,19 @@ class OfflinePlanner:
             ),
             *checks.junk_deletes(snapshot.leads, junk),
         ]
-        drafts = _one_per_record(drafts)
-        if self.checks is not None:
-            drafts = [draft for draft in drafts if draft.check in self.checks]
-        drafts.sort(key=checks.Draft.sort_key)
-        if self.checks is not None and TITLE_CHECK in self.checks:
-            titles, _ = title_enrichments(people, reserved)
-            drafts.extend(titles)
-        return [draft.to_action(self._new_id(), self.name) for draft in drafts]
+        return drafts, reserved
+
+    def _duplicate_drafts(self, snapshot: CRMSnapshot) -> list[checks.Draft]:
+        """Fuzzy merges among a batch of likely duplicates; junk and exact-email duplicates stay out
+        (the chunks proposed their delete and merge)."""
+        junk = checks.junk_leads(snapshot.leads)
+        shared = shared_email_ids(lead for lead in snapshot.leads if lead.id not in junk)
+        reserved: set[checks.RecordKey] = {("lead", lead_id) for lead_id in {*junk, *shared}}
+        people = [*snapshot.leads, *snapshot.contacts]
+        return match_checks.fuzzy_duplicates(people, reserved, lists=load_reference_lists())
+
+    def _wants(self, check: str) -> bool:
+        return self.checks is None or check in self.checks
 
 
 def _one_per_record(drafts: list[checks.Draft]) -> list[checks.Draft]:

@@ -17,6 +17,16 @@ MERGE_CAVEATS = (
 # --- 5. merge ------------------------------------------------------------------------------
 
 
+def shared_email_ids(leads: Iterable[Record]) -> set[str]:
+    """Ids of the leads :func:`duplicate_emails` would merge (without building the merges)."""
+    groups: dict[str, list[str]] = {}
+    for lead in leads:
+        email = normalize_email(_text(lead.fields.get("email")) or None)
+        if email is not None and email_problem(email) is None:
+            groups.setdefault(email, []).append(lead.id)
+    return {rid for group in groups.values() if len(group) > 1 for rid in group}
+
+
 def duplicate_emails(leads: Iterable[Record]) -> list[Draft]:
     """Merge leads that share an exact (normalised) email into the oldest one.
 

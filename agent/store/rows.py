@@ -286,6 +286,7 @@ class CRMRecordRow(Base):
     __table_args__ = (
         Index("ix_crm_records_type_email", "object_type", "email"),
         Index("ix_crm_records_type_updated", "object_type", "updated_at"),
+        Index("ix_crm_records_type_id", "object_type", "id"),  # paging one type by id (0004)
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -4,7 +4,7 @@ The score is the share of live records (leads, contacts, accounts) with no open
 hygiene issue, where an open issue is anything the offline planner would propose
 for the record right now, minus what a person already rejected on the record as
 it stands (a "not the same person" is a judgement, not dirt). Measuring runs the
-planner's checks over a snapshot and writes nothing to the CRM.
+planner's checks over the CRM, read in chunks as a run reads it, and writes nothing.
 
 One row per local day in ``quality_snapshots``. A day's row is refreshed by every
 measurement until it holds one taken after the day ended; from then on it is
@@ -28,10 +28,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from agent.memory import RejectionIndex, RejectionMemory
 from agent.models import ObjectType, ProposedAction, Record
-from agent.planner.base import CRMSnapshot, snapshot_from
+from agent.planner.base import CRMSnapshot, SnapshotReader
 from agent.planner.offline import OfflinePlanner
 from agent.policy import Policy
 from agent.ports import Clock, CRMClient
+from agent.runner import DEFAULT_CHUNK
 from agent.store.database import Database
 from agent.store.rows import QualitySnapshotRow
 from agent.summary.models import Quality, TrendPoint
@@ -75,52 +76,70 @@ def measure(
     suppressed: Callable[[ProposedAction], bool] = lambda _action: False,
 ) -> Quality:
     """The quality of ``snapshot`` given what the checks propose for it (pure)."""
-    by_key: dict[RecordKey, Record] = {
-        (r.object_type, r.id): r for r in (*snapshot.leads, *snapshot.contacts, *snapshot.accounts)
-    }
-    flagged: dict[str, set[RecordKey]] = defaultdict(set)
-    for action in actions:
-        if suppressed(action):
-            continue
-        flagged[action.check].update((action.object_type, rid) for rid in action.record_ids)
-    dirty = {key for keys in flagged.values() for key in keys if key in by_key}
-    owners: Counter[str] = Counter()
-    sources: Counter[str] = Counter()
-    for key in dirty:
-        record = by_key[key]
-        if record.owner_id:
-            owners[record.owner_id] += 1
-        if record.object_type == "lead":
-            source = record.fields.get("lead_source")
-            sources[str(source).strip() if source not in (None, "") else ""] += 1
-    return Quality(
-        day=day,
-        score=score_of(len(by_key), len(dirty)),
-        records=len(by_key),
-        issues=len(dirty),
-        by_check={check: len(keys) for check, keys in sorted(flagged.items())},
-        owners=dict(sorted(owners.items())),
-        sources=dict(sorted(sources.items())),
-        computed_at=computed_at,
-    )
+    tally = _Tally()
+    tally.add(snapshot, [a for a in actions if not suppressed(a)], counts_records=True)
+    return tally.quality(day=day, computed_at=computed_at)
 
 
 def measure_crm(database: Database, crm: CRMClient, policy: Policy, clock: Clock, *, day: date) -> Quality:
-    """Read the CRM, run the offline checks read-only, drop what people rejected, score it."""
-    snapshot = snapshot_from(crm)
-    actions = offline_checks(policy, clock.now).plan(snapshot)
+    """Read the CRM in chunks as a run does, run the offline checks read-only, drop what people
+    rejected, score it. Memory holds one chunk and the keys of the records with an issue."""
+    reader = SnapshotReader(crm, chunk_size=DEFAULT_CHUNK, read_notes=False)
+    planner = offline_checks(policy, clock.now)
     memory = RejectionMemory(database)
-    indexes: dict[str, RejectionIndex] = {}
-    for object_type in sorted({a.object_type for a in actions}):
-        ids = {rid for a in actions if a.object_type == object_type for rid in a.record_ids}
-        indexes[object_type] = RejectionIndex(memory.for_records(object_type, ids))
-    return measure(
-        snapshot,
-        actions,
-        day=day,
-        computed_at=clock.now(),
-        suppressed=lambda a: indexes[a.object_type].suppressing(a) is not None,
-    )
+    tally = _Tally()
+    for snapshot in reader.snapshots():
+        actions = planner.plan(snapshot)
+        reader.claim(snapshot, actions)
+        indexes: dict[str, RejectionIndex] = {}
+        for object_type in sorted({a.object_type for a in actions}):
+            ids = {rid for a in actions if a.object_type == object_type for rid in a.record_ids}
+            indexes[object_type] = RejectionIndex(memory.for_records(object_type, ids))
+        kept = [a for a in actions if indexes[a.object_type].suppressing(a) is None]
+        # A batch of likely duplicates holds records its chunk counts again.
+        tally.add(snapshot, kept, counts_records=snapshot.duplicates != "only")
+    return tally.quality(day=day, computed_at=clock.now())
+
+
+class _Tally:
+    """Records seen and the records with an issue, by check, owner and lead source."""
+
+    def __init__(self) -> None:
+        self.records = 0
+        self.flagged: dict[str, set[RecordKey]] = defaultdict(set)
+        self.dirty: set[RecordKey] = set()
+        self.owners: Counter[str] = Counter()
+        self.sources: Counter[str] = Counter()
+
+    def add(self, snapshot: CRMSnapshot, actions: Iterable[ProposedAction], *, counts_records: bool) -> None:
+        by_key: dict[RecordKey, Record] = {(r.object_type, r.id): r for r in snapshot.records()}
+        if counts_records:
+            self.records += len(by_key)
+        for action in actions:
+            keys = {(action.object_type, rid) for rid in action.record_ids}
+            self.flagged[action.check].update(keys)
+            for key in sorted(keys - self.dirty):
+                record = by_key.get(key)
+                if record is None:
+                    continue
+                self.dirty.add(key)
+                if record.owner_id:
+                    self.owners[record.owner_id] += 1
+                if record.object_type == "lead":
+                    source = record.fields.get("lead_source")
+                    self.sources[str(source).strip() if source not in (None, "") else ""] += 1
+
+    def quality(self, *, day: date, computed_at: datetime) -> Quality:
+        return Quality(
+            day=day,
+            score=score_of(self.records, len(self.dirty)),
+            records=self.records,
+            issues=len(self.dirty),
+            by_check={check: len(keys) for check, keys in sorted(self.flagged.items())},
+            owners=dict(sorted(self.owners.items())),
+            sources=dict(sorted(self.sources.items())),
+            computed_at=computed_at,
+        )
 
 
 class QualityStore:

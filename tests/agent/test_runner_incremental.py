@@ -8,6 +8,7 @@ from typing import cast
 
 import pytest
 
+from agent import runner as runner_module
 from agent.crm.local import LocalCRM
 from agent.crm.seed import seed_crm
 from agent.models import FieldValue, ObjectType, Owner, ProposedAction, Record
@@ -170,3 +171,134 @@ def test_without_crm_side_grouping_duplicates_are_found_by_exact_email_lookups(s
 
     assert [sorted(r.id for r in s.records()) for s in snapshots] == [sorted([unchanged.id, other.id])]
     assert reader.cursor == stack.clock.now()
+
+
+def _jon_smiths(stack: Stack) -> tuple[Record, Record]:
+    """Two leads the engine takes for one person (a typo in the first name, one phone and company)."""
+    person = {"last_name": "Smith", "company": "Globex", "phone": "+14155550100"}
+    first = stack.lead(first_name="Jonathan", email="jsmith@globex.com", **person)
+    second = stack.lead(first_name="Jonathon", email="jonathan@globex.com", **person)
+    return first, second
+
+
+def _fillers(stack: Stack, count: int) -> None:
+    surnames = ("Okafor", "Lindqvist", "Haddad", "Moreau", "Tanaka", "Novak", "Silva", "Kowalski")
+    for n in range(count):
+        stack.lead(
+            first_name=f"Ann{chr(97 + n)}",
+            last_name=surnames[n % len(surnames)],
+            email=f"ann{n}@firm{n}.io",
+            company=f"Firm {n}",
+            phone=f"+1650253{n:04d}",
+        )
+
+
+def test_a_chunked_run_merges_duplicates_that_fall_in_different_chunks(stack: Stack) -> None:
+    stack.owner("O1")
+    first = stack.lead(
+        first_name="Jonathan", last_name="Smith", email="jsmith@globex.com", company="Globex",
+        phone="+14155550100", owner_id="O1",
+    )  # fmt: skip
+    _fillers(stack, 6)
+    second = stack.lead(
+        first_name="JONATHON", last_name="Smith", email="jonathan@globex.com", company="Globex",
+        phone="+14155550100", owner_id="O1",
+    )  # fmt: skip
+
+    report = stack.services.runner.run(stack.services.offline_planner(), dry_run=True, chunk_size=3)
+
+    merges = [o.action for o in report.outcomes if o.action.check == "fuzzy_duplicate"]
+    assert [sorted(m.record_ids) for m in merges] == [sorted([first.id, second.id])]
+    others = [o.action for o in report.outcomes if o.action.check != "fuzzy_duplicate"]
+    assert not any({first.id, second.id} & set(a.record_ids) for a in others), (
+        "the merge's records are left alone"
+    )
+
+
+def test_an_incremental_run_finds_the_unchanged_duplicate_of_a_changed_lead(stack: Stack) -> None:
+    stack.owner("O1")
+    first, second = _jon_smiths(stack)
+    _fillers(stack, 4)
+    stack.later(days=2)
+    since = stack.clock.now()
+    second = _touch(stack, second, title="CTO")
+
+    report = stack.services.runner.run(stack.services.offline_planner(), dry_run=True, since=since)
+
+    assert report.records_read == 1
+    merges = [sorted(o.action.record_ids) for o in report.outcomes if o.action.check == "fuzzy_duplicate"]
+    assert merges == [sorted([first.id, second.id])]
+
+
+def test_an_incremental_run_leaves_unchanged_duplicates_to_the_full_run(stack: Stack) -> None:
+    _jon_smiths(stack)
+    stack.later(days=2)
+    since = stack.clock.now()
+
+    report = stack.services.runner.run(stack.services.offline_planner(), dry_run=True, since=since)
+
+    assert [o for o in report.outcomes if o.action.check == "fuzzy_duplicate"] == []
+
+
+def test_every_chunk_of_leads_is_matched_against_every_account(stack: Stack) -> None:
+    stack.account(name="Initech", domain="initech.com", industry="Software")
+    _fillers(stack, 5)
+    lead = stack.lead(first_name="Li", last_name="Wei", email="li@initech.com", company="Initech Old")
+
+    report = stack.services.runner.run(stack.services.offline_planner(), dry_run=True, chunk_size=2)
+
+    (match,) = [o.action for o in report.outcomes if o.action.check == "lead_account_match"]
+    assert match.record_ids == [lead.id]
+    assert {name: change.after for name, change in match.targets[0].changes.items()} == {
+        "company": "Initech",
+        "industry": "Software",
+    }
+
+
+def test_a_chunked_run_asks_for_a_large_bulk_change_in_parts(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_crm(stack.crm, records=300, seed=7, now=stack.clock.now())
+    monkeypatch.setattr(runner_module, "BUNDLE_MAX_RECORDS", 20)
+    monkeypatch.setattr(runner_module, "REPORT_TARGETS", 5)
+
+    report = stack.services.runner.run(stack.services.offline_planner(), chunk_size=40)
+
+    bulk = [o for o in report.outcomes if o.action.check == "bulk"]
+    by_key: dict[tuple[str, str], list[int]] = {}
+    for outcome in bulk:
+        part = outcome.action.evidence.get("part")
+        by_key.setdefault((outcome.action.kind, outcome.action.object_type), []).append(
+            int(part) if part is not None else 0
+        )
+    split = {key: parts for key, parts in by_key.items() if len(parts) > 1}
+    assert split, "some kind was held back past the limit"
+    for parts in split.values():
+        assert parts == list(range(1, len(parts) + 1)), "parts are numbered in order"
+    assert all(o.records_touched <= 20 + 40 for o in bulk), "a part is cut once it reaches the limit"
+    assert all(len(o.action.targets) <= 5 for o in bulk), "the report keeps only the first targets"
+    stored = {a.id: len(a.action.targets) for a in stack.services.approvals.recent(["pending"])}
+    assert all(stored[o.approval_id] == o.records_touched for o in bulk if o.approval_id), (
+        "the approval holds every target"
+    )
+
+
+@pytest.mark.parametrize("chunk_size", [None, 2])
+def test_a_run_does_not_propose_a_note_the_record_already_carries(
+    stack: Stack, chunk_size: int | None
+) -> None:
+    runner, planner = stack.services.runner, stack.services.offline_planner()
+    lead = stack.lead(email="bad@@acme.io")
+    _fillers(stack, 3)
+
+    first = runner.run(planner, dry_run=True, chunk_size=chunk_size)
+    (note,) = [
+        o.action for o in first.outcomes if o.action.kind == "add_note" and lead.id in o.action.record_ids
+    ]
+    body = note.targets[0].note
+    assert body is not None
+    assert "[ref revgate:invalid_email:" in body
+    stack.crm.add_note("lead", lead.id, body, idempotency_key="already-noted")
+    second = runner.run(planner, dry_run=True, chunk_size=chunk_size)
+
+    assert not [o for o in second.outcomes if o.action.kind == "add_note" and lead.id in o.action.record_ids]

@@ -8,6 +8,7 @@ what the runs reported and what the approvals say, not typed in.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -60,7 +61,9 @@ def seeded_two_days(stack: Stack, *, tz: ZoneInfo = UTC_ZONE, summarise_day_one:
     first = services.runner.run(services.offline_planner(), trigger="schedule")
     day_one = summarise(stack, DAY_ONE, tz) if summarise_day_one else None
     stack.later(days=1)
-    merges = sorted((a for a in services.approvals.recent(["pending"]) if a.action.kind == "merge"), key=_id)
+    merges = sorted(
+        (a for a in services.approvals.recent(["pending"]) if a.action.check == "duplicate_email"), key=_id
+    )
     approved = services.approvals.approve(merges[0].id, APPROVER)
     rejected = services.approvals.reject(merges[1].id, APPROVER, "not the same person")
     expired = services.approvals.expire_due()
@@ -249,8 +252,10 @@ def test_a_rejected_merge_no_longer_counts_as_an_open_issue(sqlite_stack: Stack)
 
 def test_policy_suggestions_appear_when_history_suggests_a_change(sqlite_stack: Stack) -> None:
     stack = sqlite_stack
-    seeded_two_days(stack)  # one merge approved, one rejected
-    merge = next(a for a in stack.services.approvals.recent(["pending"]) if a.action.kind == "merge")
+    seeded_two_days(stack)  # one exact-email merge approved, one rejected
+    merge = next(
+        a for a in stack.services.approvals.recent(["pending"]) if a.action.check == "duplicate_email"
+    )
     stack.services.approvals.reject(merge.id, APPROVER, "different people")
 
     quiet = summarise(stack, DAY_TWO)
@@ -371,7 +376,9 @@ def _actions_on(records: list[Record], ids: list[str], *, check: str) -> list[Pr
 def _flagged(stack: Stack, check: str | None = None) -> set[str]:
     """Record ids the offline rules propose something for now (of one check, or any)."""
     s = stack.services
-    actions = offline_checks(s.policy, s.clock.now).plan(snapshot_from(s.crm))
+    # As the score counts: a note already on a record does not make it clean.
+    snapshot = dataclasses.replace(snapshot_from(s.crm), noted=frozenset())
+    actions = offline_checks(s.policy, s.clock.now).plan(snapshot)
     return {rid for a in actions if check is None or a.check == check for rid in a.record_ids}
 
 

@@ -86,3 +86,16 @@ def test_seeding_in_blocks_gives_each_block_its_own_ids_and_keeps_account_links(
     assert linked <= accounts
     with pytest.raises(ValueError, match="empty CRM"):
         seed_in_blocks(crm, records=60, seed=3, now=T0, block_size=60)
+
+
+def test_scan_fields_pages_through_live_records_of_one_type_without_building_them(crm: LocalCRM) -> None:
+    for n in reversed(range(7)):
+        _lead(crm, f"L{n:03d}", email=f"p{n}@acme.io")
+    crm.create_record("contact", {"first_name": "Con"}, record_id="C001")
+    crm.delete("lead", "L003", expected_version="1", idempotency_key="gone")
+
+    rows = list(crm.scan_fields("lead", batch_size=2))
+
+    assert [record_id for record_id, _, _ in rows] == ["L000", "L001", "L002", "L004", "L005", "L006"]
+    assert rows[0][2]["email"] == "p0@acme.io"
+    assert all(updated == T0 for _, updated, _ in rows)

@@ -3,7 +3,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from agent.matching import BlockingRule, FieldSpec, Match, MatchConfig, Record, dedupe, find_duplicates, link
+from agent.matching import (
+    BlockingRule,
+    FieldSpec,
+    Linker,
+    Match,
+    MatchConfig,
+    Record,
+    dedupe,
+    find_duplicates,
+    link,
+    link_run,
+)
 from tests.agent.matching.people import population
 
 
@@ -119,6 +130,17 @@ def test_link_pairs_each_record_at_most_once() -> None:
 
     assert _pairs(matches) == {(3, 0), (4, 2)}
     assert len({m.left for m in matches}) == len(matches)
+
+
+def test_a_linker_links_batch_after_batch_as_link_does() -> None:
+    people = population(240)
+    right = [people[3], {**people[4], "postcode": "1111"}, {**people[150], "given_name": "zed"}]
+    linker = Linker(right, MatchConfig())
+
+    for batch in (people[:120], people[120:]):
+        assert linker.run(batch).matches == link_run(batch, right, MatchConfig()).matches
+    assert _pairs(list(linker.run(people[:120]).matches)) == {(3, 0), (4, 1)}
+    assert len(linker) == 3
 
 
 def test_results_are_reproducible() -> None:

@@ -9,6 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import build_cli
+from bot.container import build_services
+from bot.settings import Settings
 from tests.support.fake_anthropic import FakeAnthropic, tool_use, turn
 
 
@@ -31,6 +33,7 @@ def test_the_claude_planner_reports_its_calls_under_the_run_table(
 ) -> None:
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
     _invoke("crm", "seed", "--records", "120", env=env)
+    _add_a_case_for_the_model(env["DATABASE_URL"])
     fake.default = turn(tool_use("skip_cases", {"case_ids": [f"c{n}" for n in range(1, 40)]}))
     env |= {
         "ANTHROPIC_API_KEY": "sk-test",
@@ -46,6 +49,16 @@ def test_the_claude_planner_reports_its_calls_under_the_run_table(
     assert "call(s) on" in output
 
 
+def _add_a_case_for_the_model(url: str) -> None:
+    """A title the keyword table cannot place: the seed's own defects are all the rules' to fix."""
+    services = build_services(Settings(DATABASE_URL=url))
+    try:
+        person = {"first_name": "Rain", "last_name": "Maker", "email": "rain@maker.io", "title": "Rainmaker"}
+        services.crm.create_record("lead", person)
+    finally:
+        services.close()
+
+
 def test_auto_without_a_key_is_the_offline_planner(tmp_path: Path, fake: FakeAnthropic) -> None:
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "REVGATE_ANTHROPIC_URL": fake.base_url}
     _invoke("crm", "seed", "--records", "60", env=env)
@@ -59,6 +72,7 @@ def test_auto_without_a_key_is_the_offline_planner(tmp_path: Path, fake: FakeAnt
 def test_claude_without_a_key_finishes_on_the_rules_and_says_so(tmp_path: Path) -> None:
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
     _invoke("crm", "seed", "--records", "60", env=env)
+    _add_a_case_for_the_model(env["DATABASE_URL"])
 
     output = _invoke("hygiene", "run", "--planner", "claude", "--dry-run", env=env)
 

@@ -9,8 +9,9 @@ import pytest
 from agent.enrich.domains import DomainParser
 from agent.enrich.reference import ReferenceLists, load_reference_lists
 from agent.models import FieldValue, ObjectType, Record
+from agent.planner.account_matching import lead_account_matches
 from agent.planner.fuzzy import candidate_pairs
-from agent.planner.match_checks import account_domain_duplicates, fuzzy_duplicates, lead_account_matches
+from agent.planner.match_checks import account_domain_duplicates, fuzzy_duplicates
 from agent.planner.record_checks import MERGE_CAVEATS, duplicate_emails
 from agent.planner.survivorship import field_plan
 

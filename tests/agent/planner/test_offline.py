@@ -53,15 +53,32 @@ def record(
     )
 
 
+SURNAMES = (
+    *("Doe", "Okafor", "Lindqvist", "Haddad", "Moreau", "Tanaka", "Novak", "Silva", "Kowalski"),
+    *("Abara", "Brennan", "Castillo", "Dubois", "Eriksen", "Fujita", "Gallagher", "Horvat", "Ivanova"),
+    *("Jansen", "Kuznetsov"),
+)
+
+
+def _person(record_id: str) -> dict[str, FieldValue]:
+    """A clean person of their own: other people differ in surname and phone (no fuzzy duplicates)."""
+    number = int("".join(ch for ch in record_id if ch.isdigit()) or "0")
+    return {
+        **CLEAN_LEAD,
+        "last_name": SURNAMES[number % len(SURNAMES)],
+        "email": f"{record_id.lower()}@acme.io",
+        "phone": f"+1650253{number:04d}",
+    }
+
+
 def lead(record_id: str, **overrides: Any) -> Record:
-    fields = {**CLEAN_LEAD, "email": f"{record_id.lower()}@acme.io"}
+    fields = _person(record_id)
     meta = {k: overrides.pop(k) for k in ("owner", "created", "updated", "version") if k in overrides}
     return record("lead", record_id, **meta, **{**fields, **overrides})
 
 
 def contact(record_id: str, **overrides: Any) -> Record:
-    fields = {k: v for k, v in CLEAN_LEAD.items() if k not in ("company", "status")}
-    fields["email"] = f"{record_id.lower()}@acme.io"
+    fields = {k: v for k, v in _person(record_id).items() if k not in ("company", "status")}
     return record("contact", record_id, **{**fields, **overrides})
 
 
@@ -239,7 +256,7 @@ def test_ties_go_to_the_lowest_owner_id() -> None:
 
 def test_a_batch_of_unowned_leads_is_spread_across_owners() -> None:
     leads = [lead(f"L{i:02d}", owner=None) for i in range(10)]
-    actions = plan(snap(leads=[*leads, lead("X1", owner="u1")]))
+    actions = plan(snap(leads=[*leads, lead("X99", owner="u1")]))
     chosen = Counter(a.targets[0].changes["owner_id"].after for a in actions)
     assert chosen == {"u2": 4, "u3": 3, "u1": 3}
     assert sum(chosen.values()) == 10
@@ -343,7 +360,7 @@ def test_invalid_blank_or_disposable_emails_never_match(email: str) -> None:
     assert of_check(actions, "duplicate_email") == []
 
 
-def test_contacts_are_not_merged_by_this_planner() -> None:
+def test_contacts_sharing_an_email_under_other_names_are_not_merged() -> None:
     assert plan(snap(contacts=[contact("C1", email="a@acme.io"), contact("C2", email="a@acme.io")])) == []
 
 
@@ -432,6 +449,9 @@ def test_contacts_are_never_proposed_for_delete() -> None:
 # --- conflict rules, shape and determinism -------------------------------------------------
 
 
+FIRST = ("Ann", "Bo", "Cy", "Di", "Ed", "Flo")
+
+
 def messy_snapshot() -> CRMSnapshot:
     old = (T0 - timedelta(days=200)).isoformat()
     leads = [
@@ -443,10 +463,16 @@ def messy_snapshot() -> CRMSnapshot:
         lead("L06", email="x@yopmail.com"),
         lead("L07", owner=None),
         lead("L08", email="test@example.com", owner=None),
-        *[lead(f"L1{i}", owner=None, last_name="SMITH") for i in range(6)],
+        *[lead(f"L1{i}", owner=None, last_name="SMITH", first_name=name) for i, name in enumerate(FIRST)],
+        lead("L20", first_name="Jonathan", last_name="Kerr", company="Globex", phone="+14155550100"),
+        lead("L21", first_name="Jonathon", last_name="Kerr", company="Globex", phone="+14155550100"),
+        lead("L22", email="li@initech.com", company="Initech Old Name"),
     ]
     contacts = [contact("C1", email="C1@Acme.io"), contact("C2", email="nope")]
-    accounts = [account("A1", owner="u9", revenue=7_000_000), account("A2", owner="u1", revenue=2_000_000)]
+    accounts = [
+        account("A1", owner="u9", revenue=7_000_000),
+        account("A2", owner="u1", revenue=2_000_000, domain="initech.com"),
+    ]
     return snap(leads=leads, contacts=contacts, accounts=accounts)
 
 
@@ -470,9 +496,11 @@ def test_every_check_fires_on_the_messy_snapshot() -> None:
     assert checks == {
         "normalize_fields",
         "invalid_email",
+        "lead_account_match",
         "unowned_lead",
         "stale_lead",
         "duplicate_email",
+        "fuzzy_duplicate",
         "inactive_owner",
         "junk_lead",
     }
@@ -490,7 +518,10 @@ def test_every_action_has_a_valid_shape_and_full_provenance() -> None:
         assert ProposedAction.model_validate(action.model_dump()) == action
         assert (action.planner, action.requested_by) == ("offline", "agent")
         assert action.rationale
-        assert action.evidence["source"] == "offline rules"
+        # An account match's values come from the account it names.
+        assert action.evidence["source"] == "offline rules" or (
+            action.check == "lead_account_match" and action.evidence["source"] == "crm:accounts:A2"
+        )
         assert action.evidence["rule"]
         for t in action.targets:
             assert t.version == versions[(action.object_type, t.record_id)]
@@ -514,9 +545,11 @@ def test_actions_are_sorted_by_check_then_record_id() -> None:
     order = [
         "normalize_fields",
         "invalid_email",
+        "lead_account_match",
         "unowned_lead",
         "stale_lead",
         "duplicate_email",
+        "fuzzy_duplicate",
         "inactive_owner",
         "junk_lead",
     ]
