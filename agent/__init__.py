@@ -51,7 +51,8 @@ from agent.outbox import OutboxWorker
 from agent.policy import Policy, evaluate
 from agent.policy_file import check_policy_file, load_policy
 from agent.ports import ApproverDirectory, Clock, CRMClient, Notifier, SystemClock
-from agent.runner import Runner, RunReport
+from agent.run_report import RunReport
+from agent.runner import Runner
 
 __all__ = [
     "ActionFacts",

@@ -38,7 +38,7 @@ from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped
 
 from agent.claims import JobClaims
 from agent.planner.offline import ENRICHMENT_CHECKS
-from agent.runner import RunReport
+from agent.run_report import RunReport
 from bot.container import Services
 from bot.scheduler import ScheduledJob, Scheduler, every
 from bot.settings import SummaryChannel, crontab

@@ -8,7 +8,7 @@ from agent.describe import describe
 from agent.models import Approval
 from agent.reports import RunInfo
 from agent.routing import RouteDecision
-from agent.runner import RunReport
+from agent.run_report import RunReport
 
 
 def who(user: str | None) -> str:

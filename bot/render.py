@@ -17,7 +17,7 @@ from rich.text import Text
 from agent.audit import AuditEvent
 from agent.describe import describe, owner_name
 from agent.models import OWNER_FIELD, Approval, FieldValue, Owner, ProposedAction
-from agent.runner import RunReport
+from agent.run_report import RunReport
 
 DISPOSITION_COLUMNS = (
     "executed",

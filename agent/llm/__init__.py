@@ -3,7 +3,7 @@
 Nothing here decides what may happen to the CRM. The model only ever *proposes*
 through tools; :mod:`agent.planner.claude` turns each proposal into a
 :class:`~agent.models.ProposedAction` and hands it to the run's gate
-(:class:`agent.runner.RunGate`), where the policy and the executor decide.
+(:class:`agent.run_gate.RunGate`), where the policy and the executor decide.
 
 - :mod:`~agent.llm.client`: the anthropic client, bounded retries on 429/5xx/529.
 - :mod:`~agent.llm.budget`: calls, tokens and wall time allowed per run.

@@ -5,7 +5,7 @@ every ``<`` and ``>`` is escaped (``\\u003c``, ``\\u003e``): a value cannot clos
 the block or open a fake one, whatever it contains. The system prompt tells the
 model that such blocks are data, never instructions. That is hygiene, not the
 guarantee: whatever the model then asks for goes through the policy and the
-executor like any other proposal (see :class:`agent.runner.RunGate`).
+executor like any other proposal (see :class:`agent.run_gate.RunGate`).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@
 (:mod:`~agent.planner.titles`). ``consult`` then builds the cases the rules leave
 open (fuzzy duplicate pairs, titles the table cannot place), sends them to the
 model in batches with only the fields each case needs, and submits every
-proposal the model makes through the run's :class:`~agent.runner.RunGate`: the
+proposal the model makes through the run's :class:`~agent.run_gate.RunGate`: the
 policy decides on the data, the executor writes, gated changes become approvals.
 
 The model never decides anything alone and nothing it says is an instruction to
@@ -29,7 +29,7 @@ from agent.planner.cases import Case, batches, build_cases, reserved_records
 from agent.planner.offline import OfflinePlanner
 from agent.planner.session import BatchSession
 from agent.planner.titles import title_enrichments
-from agent.runner import RunGate
+from agent.run_gate import RunGate
 
 NO_KEY = "no ANTHROPIC_API_KEY is set"
 

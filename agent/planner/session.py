@@ -24,7 +24,8 @@ from agent.llm.tools import GET_RECORD, LIST_CANDIDATES, SKIP_CASES, kind_of_too
 from agent.models import OWNER_FIELD
 from agent.planner.cases import Case
 from agent.planner.tool_calls import Records, action_from_tool, describe_input
-from agent.runner import ProposalOutcome, RunGate
+from agent.run_gate import RunGate
+from agent.run_report import ProposalOutcome
 
 
 @dataclass

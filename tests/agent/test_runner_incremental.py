@@ -8,13 +8,13 @@ from typing import cast
 
 import pytest
 
-from agent import runner as runner_module
+from agent import run_pass, run_report
 from agent.crm.local import LocalCRM
 from agent.crm.seed import seed_crm
 from agent.models import FieldValue, ObjectType, Owner, ProposedAction, Record
 from agent.planner.base import CRMSnapshot, SnapshotReader
 from agent.ports import CRMClient
-from agent.runner import RunReport
+from agent.run_report import RunReport
 from tests.support.stack import Stack
 
 
@@ -259,8 +259,8 @@ def test_a_chunked_run_asks_for_a_large_bulk_change_in_parts(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seed_crm(stack.crm, records=300, seed=7, now=stack.clock.now())
-    monkeypatch.setattr(runner_module, "BUNDLE_MAX_RECORDS", 20)
-    monkeypatch.setattr(runner_module, "REPORT_TARGETS", 5)
+    monkeypatch.setattr(run_pass, "BUNDLE_MAX_RECORDS", 20)
+    monkeypatch.setattr(run_report, "REPORT_TARGETS", 5)
 
     report = stack.services.runner.run(stack.services.offline_planner(), chunk_size=40)
 

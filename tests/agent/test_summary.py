@@ -20,7 +20,7 @@ from sqlalchemy import func, select, update
 from agent.crm.seed import seed_crm
 from agent.models import Approval, Owner, ProposedAction, Record, Target
 from agent.planner.base import CRMSnapshot, snapshot_from
-from agent.runner import RunReport
+from agent.run_report import RunReport
 from agent.store.rows import QualitySnapshotRow, RunRow
 from agent.summary import DailySummary, QualityStore, day_window, gather_summary, measure
 from agent.summary.activity import check_of

@@ -10,7 +10,7 @@ from pydantic import SecretStr
 from agent.llm.budget import LLMBudget
 from agent.llm.client import RetryPolicy
 from agent.planner.claude import ClaudePlanner
-from agent.runner import RunReport
+from agent.run_report import RunReport
 from agent.store.rows import AuditEventRow, RunRow
 from tests.support.fake_anthropic import FakeAnthropic
 from tests.support.stack import Stack
