@@ -21,6 +21,7 @@ pair the engine does not accept: precision first, a wrong merge destroys data.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -29,7 +30,7 @@ from agent.matching import BlockingRule, FieldSpec, Match, MatchConfig, MatchRun
 from agent.matching.blocking import blocking_key
 from agent.matching.prepare import prepare_record
 from agent.models import FieldValue, Record
-from agent.normalize import email_problem, normalize_email, normalize_phone
+from agent.normalize import normalize_email, normalize_phone
 from agent.planner.draft import RecordKey, _text, key
 from agent.planner.survivorship import field_plan
 
@@ -75,6 +76,7 @@ PERSON_MATCH = MatchConfig(
 )
 """The engine configuration for leads and contacts (precision first: ``min_probability`` 0.995)."""
 NAME_FIELDS = ("first_name", "last_name")
+_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]{2,}")
 _STRONG = ("exact", "close")
 
 
@@ -189,7 +191,11 @@ def fill_blanks(survivor: Record, others: Iterable[Record]) -> dict[str, FieldVa
 
 def _personal_email(record: Record, lists: ReferenceLists) -> str | None:
     email = _email(record)
-    if email is None or email_problem(email) is not None:
+    # The shape of an address, not a full syntax check: judging syntax is the invalid_email
+    # check's job, and on a CRM too large for the caches a second full parse of every address
+    # here cost more than the match itself. An unusual address equal on two records still
+    # says they are one person.
+    if email is None or not _ADDRESS.fullmatch(email):
         return None
     if lists.is_role_account(email.partition("@")[0]) or lists.is_disposable(email.rpartition("@")[2]):
         return None
