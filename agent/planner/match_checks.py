@@ -23,7 +23,7 @@ from agent.enrich.reference import ReferenceLists, load_reference_lists
 from agent.matching import Match
 from agent.models import MergePlan, ObjectType, Record
 from agent.planner.account_matching import ACCOUNT_MATCH_CHECK, account_domain
-from agent.planner.draft import SOURCE, Draft, RecordKey, _by_id, _text, key, label, target
+from agent.planner.draft import SOURCE, Draft, Evidence, RecordKey, _by_id, _text, key, label, target
 from agent.planner.fuzzy import match_people, rule_holds
 from agent.planner.record_checks import MERGE_CAVEATS
 from agent.planner.survivorship import field_plan, master_order
@@ -84,29 +84,18 @@ def account_domain_duplicates(
     for domain, group in sorted(groups.items()):
         if len(group) < 2:
             continue
-        ordered = master_order(group)
-        master, duplicates = ordered[0], _by_id(ordered[1:])
-        plan = field_plan(master, duplicates)
         drafts.append(
-            Draft(
-                check=DOMAIN_CHECK,
-                kind="merge",
-                object_type="account",
-                targets=tuple(target(r) for r in (master, *duplicates)),
-                merge=MergePlan(survivor_id=master.id, field_plan=plan, caveats=list(MERGE_CAVEATS)),
-                rationale=(
-                    f"{len(group)} accounts are on the domain {domain}; keep {label(master)} "
-                    f"(the most complete, created {master.created_at.date().isoformat()}) and merge "
-                    f"{_the_others(duplicates)} into it."
-                ),
+            _merge_draft(
+                DOMAIN_CHECK,
+                "account",
+                group,
+                why=f"{len(group)} accounts are on the domain {domain}",
                 evidence={
                     "rule": "duplicate domain",
                     "source": SOURCE,
                     "match": "registrable domain",
                     "score": 1.0,
                     "domain": domain,
-                    "records": len(group),
-                    "filled_fields": ", ".join(plan) or "none",
                 },
             )
         )
@@ -119,22 +108,12 @@ def account_domain_duplicates(
 def _fuzzy_merge(
     object_type: ObjectType, group: list[Record], weakest: Match, pool: Sequence[Record]
 ) -> Draft:
-    ordered = master_order(group)
-    master, duplicates = ordered[0], _by_id(ordered[1:])
-    plan = field_plan(master, duplicates)
     levels = ", ".join(f"{e.field} {e.level}" for e in weakest.evidence if e.level != "missing")
-    pair = f"{pool[weakest.left].id}~{pool[weakest.right].id}"
-    return Draft(
-        check=FUZZY_CHECK,
-        kind="merge",
-        object_type=object_type,
-        targets=tuple(target(r) for r in (master, *duplicates)),
-        merge=MergePlan(survivor_id=master.id, field_plan=plan, caveats=list(MERGE_CAVEATS)),
-        rationale=(
-            f"{len(group)} {object_type}s look like one person ({levels}); keep {label(master)} "
-            f"(the most complete, created {master.created_at.date().isoformat()}) and merge "
-            f"{_the_others(duplicates)} into it."
-        ),
+    return _merge_draft(
+        FUZZY_CHECK,
+        object_type,
+        group,
+        why=f"{len(group)} {object_type}s look like one person ({levels})",
         evidence={
             "rule": "fuzzy duplicate",
             "source": SOURCE,
@@ -142,10 +121,29 @@ def _fuzzy_merge(
             "score": round(weakest.probability, 4),  # 0..1, as the exact-email merge's 1.0
             "match_weight": weakest.score,  # log2 odds, prior included
             "levels": levels,
-            "weakest_pair": pair,
-            "records": len(group),
-            "filled_fields": ", ".join(plan) or "none",
+            "weakest_pair": f"{pool[weakest.left].id}~{pool[weakest.right].id}",
         },
+    )
+
+
+def _merge_draft(
+    check: str, object_type: ObjectType, group: Sequence[Record], *, why: str, evidence: Evidence
+) -> Draft:
+    """Merge ``group`` into its master (see :mod:`agent.planner.survivorship`), with its field plan."""
+    ordered = master_order(group)
+    master, duplicates = ordered[0], _by_id(ordered[1:])
+    plan = field_plan(master, duplicates)
+    return Draft(
+        check=check,
+        kind="merge",
+        object_type=object_type,
+        targets=tuple(target(r) for r in (master, *duplicates)),
+        merge=MergePlan(survivor_id=master.id, field_plan=plan, caveats=list(MERGE_CAVEATS)),
+        rationale=(
+            f"{why}; keep {label(master)} (the most complete, created "
+            f"{master.created_at.date().isoformat()}) and merge {_the_others(duplicates)} into it."
+        ),
+        evidence={**evidence, "records": len(group), "filled_fields": ", ".join(plan) or "none"},
     )
 
 
