@@ -21,7 +21,7 @@ refused, failed).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -40,7 +40,7 @@ from agent.errors import (
 from agent.executor import Executor
 from agent.memory import RejectionIndex, RejectionMemory
 from agent.models import ExecutionResult, ProposedAction, Record
-from agent.planner.base import Planner, SnapshotReader
+from agent.planner.base import BatchPlanner, CRMSnapshot, Planner, SnapshotReader
 from agent.policy import Policy
 from agent.ports import Clock, CRMClient
 from agent.run_gate import ConsultingPlanner, RunGate
@@ -114,13 +114,12 @@ class Runner:
         try:
             run_pass = RunPass(self, report, {"lead": {}, "contact": {}, "account": {}})
             run_pass.defer_bundles = not consulting
-            for snapshot in reader.snapshots():
+            for snapshot, actions in _planned(planner, reader):
                 run_pass.records = {
                     "lead": {r.id: r for r in snapshot.leads},
                     "contact": {r.id: r for r in snapshot.contacts},
                     "account": {r.id: r for r in snapshot.accounts},
                 }
-                actions = planner.plan(snapshot)
                 reader.claim(snapshot, actions)
                 if progress is not None:
                     progress.planned(len(actions))
@@ -346,3 +345,15 @@ class Runner:
                 delay = min(30.0, 0.5 * 2**attempt)
                 log.warning("%s failed (%s), attempt %d; retrying in %.1fs", action.id, error, attempt, delay)
                 self._sleep(delay)
+
+
+def _planned(planner: Planner, reader: SnapshotReader) -> Iterator[tuple[CRMSnapshot, list[ProposedAction]]]:
+    """Each snapshot with its plan: the batches of likely duplicates first (a
+    :class:`BatchPlanner` plans them ahead, in parallel), then the chunks, one at a time
+    (each one sees the records the batches claimed)."""
+    batches = reader.duplicate_batches()
+    if isinstance(planner, BatchPlanner):
+        yield from planner.plan_batches(batches)
+    else:
+        yield from ((batch, planner.plan(batch)) for batch in batches)
+    yield from ((chunk, planner.plan(chunk)) for chunk in reader.chunks())

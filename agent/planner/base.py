@@ -97,6 +97,17 @@ class Planner(Protocol):
 
 
 @runtime_checkable
+class BatchPlanner(Protocol):
+    """A planner that plans the batches of likely duplicates itself, in parallel if it can."""
+
+    def plan_batches(
+        self, batches: Iterable[CRMSnapshot]
+    ) -> Iterator[tuple[CRMSnapshot, list[ProposedAction]]]:
+        """``(batch, its plan)`` for each batch, in the batches' order."""
+        ...
+
+
+@runtime_checkable
 class EmailGroups(Protocol):
     """A CRM that can list its duplicate emails itself (the local CRM, with one GROUP BY)."""
 
@@ -160,7 +171,7 @@ class SnapshotReader:
     context_count: int = 0
     duplicate_candidates: int = 0
     """People in groups of likely duplicates (each read again for the fuzzy duplicate check)."""
-    duplicate_batches: int = 0
+    _owner_list: list[Owner] | None = None
     _claimed: set[tuple[ObjectType, str]] = field(default_factory=set)
     """Records in the fuzzy merges planned before the chunks (see :meth:`claim`)."""
     _planned: set[str] = field(default_factory=set)
@@ -175,17 +186,27 @@ class SnapshotReader:
             self.chunk_size = None
 
     def snapshots(self) -> Iterator[CRMSnapshot]:
-        """The snapshots to plan over, in order.
+        """The snapshots to plan over, in order: :meth:`duplicate_batches`, then :meth:`chunks`."""
+        yield from self.duplicate_batches()
+        yield from self.chunks()
 
-        Whole: one snapshot. Chunked: first, for leads and then contacts, the groups of
-        likely duplicates (:class:`~agent.planner.duplicate_scan.DuplicateScan`) in batches
-        of about ``chunk_size``; then leads, contacts, accounts, each by id, every lead
-        chunk with a directory of all accounts and every chunk with the records the
-        batches' merges took (the caller reports them through :meth:`claim`).
-        """
-        owners = list(self.crm.owners())
-        if isinstance(self.crm, EmailGroups):
-            self._groups = self.crm.duplicate_email_groups("lead")
+    def duplicate_batches(self) -> Iterator[CRMSnapshot]:
+        """Chunked reading only: for leads and then contacts, the groups of likely duplicates
+        (:class:`~agent.planner.duplicate_scan.DuplicateScan`) in batches of about ``chunk_size``,
+        each to be planned, and its merges reported through :meth:`claim`, before :meth:`chunks`."""
+        if self.chunk_size is None:
+            return
+        owners = self._owners()
+        for object_type in PEOPLE:
+            for batch in batches(self._duplicate_groups(object_type), self.chunk_size):
+                records = self.crm.get_many(object_type, batch)
+                people = [records[rid] for rid in batch if rid in records]  # gone since the scan: skip
+                yield _snapshot(object_type, people, owners, duplicates="only")
+
+    def chunks(self) -> Iterator[CRMSnapshot]:
+        """Whole: one snapshot. Chunked: leads, contacts, accounts, each by id, every lead chunk
+        with a directory of all accounts and every chunk with the records the batches' merges took."""
+        owners = self._owners()
         if self.chunk_size is None:
             chunks: dict[ObjectType, list[list[Record]]] = {t: [] for t in OBJECT_TYPES}
             for object_type in OBJECT_TYPES:
@@ -194,12 +215,6 @@ class SnapshotReader:
             noted = frozenset[str]().union(*(self._notes(t, whole[t]) for t in OBJECT_TYPES))
             yield CRMSnapshot(whole["lead"], whole["contact"], whole["account"], owners, noted=noted)
             return
-        for object_type in PEOPLE:
-            for batch in batches(self._duplicate_groups(object_type), self.chunk_size):
-                records = self.crm.get_many(object_type, batch)
-                people = [records[rid] for rid in batch if rid in records]  # gone since the scan: skip
-                self.duplicate_batches += 1
-                yield _snapshot(object_type, people, owners, duplicates="only")
         directory: AccountDirectory | None = None
         for object_type in OBJECT_TYPES:
             for chunk in self._chunks(object_type):
@@ -207,6 +222,14 @@ class SnapshotReader:
                     directory = AccountDirectory(self.crm.iter_records("account", batch_size=self.batch_size))
                 noted = self._notes(object_type, chunk)
                 yield _snapshot(object_type, chunk, owners, directory, reserved=self._claimed, noted=noted)
+
+    def _owners(self) -> list[Owner]:
+        """The owners, read once per run (with the CRM's duplicate email groups)."""
+        if self._owner_list is None:
+            self._owner_list = list(self.crm.owners())
+            if isinstance(self.crm, EmailGroups):
+                self._groups = self.crm.duplicate_email_groups("lead")
+        return self._owner_list
 
     def _notes(self, object_type: ObjectType, records: Sequence[Record]) -> frozenset[str]:
         return notes_on(self.crm, object_type, records) if self.read_notes else frozenset()

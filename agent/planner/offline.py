@@ -27,7 +27,7 @@ adds it to the unrestricted plan itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import datetime
 
@@ -37,6 +37,7 @@ from agent.models import ProposedAction
 from agent.planner import checks, field_checks, match_checks, owner_checks, quality_checks
 from agent.planner.account_matching import ACCOUNT_MATCH_CHECK, AccountDirectory, lead_account_matches
 from agent.planner.base import CRMSnapshot, snapshot_from
+from agent.planner.batch_pool import BatchPool, PoolStats
 from agent.planner.match_checks import FUZZY_CHECK
 from agent.planner.record_checks import shared_email_ids
 from agent.planner.titles import TITLE_CHECK, title_enrichments
@@ -48,6 +49,9 @@ KNOWN_CHECKS: frozenset[str] = frozenset({*checks.CHECK_ORDER, TITLE_CHECK})
 ENRICHMENT_CHECKS: frozenset[str] = frozenset({"normalize_fields", ACCOUNT_MATCH_CHECK, TITLE_CHECK})
 """Formats, the company from the lead's account, and the title keyword table: changes that
 fill in or tidy data, never move or remove it."""
+
+PARALLEL_FROM = 10_000
+"""People in the first two batches of likely duplicates from which workers are worth starting."""
 
 
 class OfflinePlanner:
@@ -64,8 +68,12 @@ class OfflinePlanner:
         high_value_min: float = 1_000_000,
         stale_after_days: int = 90,
         checks: frozenset[str] | None = None,
+        workers: int = 0,
+        parallel_from: int = PARALLEL_FROM,
     ) -> None:
-        """``checks``: propose only what these checks find (``None``: every check but ``job_title``)."""
+        """``checks``: propose only what these checks find (``None``: every check but ``job_title``).
+        ``workers``: processes matching batches of likely duplicates besides the run's own (0: none),
+        started when the first two batches hold ``parallel_from`` people or more."""
         if checks is not None and (unknown := checks - KNOWN_CHECKS):
             raise ValueError(f"unknown checks: {', '.join(sorted(unknown))}")
         self._new_id = new_id
@@ -74,6 +82,9 @@ class OfflinePlanner:
         self.high_value_min = high_value_min
         self.stale_after_days = stale_after_days
         self.checks = checks
+        self.workers = workers
+        self.parallel_from = parallel_from
+        self.pool_stats = PoolStats()
 
     def restricted_to(self, checks: frozenset[str]) -> OfflinePlanner:
         """The same planner (ids, clock, thresholds) proposing only what ``checks`` find."""
@@ -84,6 +95,8 @@ class OfflinePlanner:
             high_value_min=self.high_value_min,
             stale_after_days=self.stale_after_days,
             checks=checks,
+            workers=self.workers,
+            parallel_from=self.parallel_from,
         )
 
     def plan(self, snapshot: CRMSnapshot) -> list[ProposedAction]:
@@ -94,12 +107,15 @@ class OfflinePlanner:
         and the id sequence. A snapshot of likely duplicates (``duplicates == "only"``)
         gets only the fuzzy duplicate check.
         """
-        people = [*snapshot.leads, *snapshot.contacts]
         if snapshot.duplicates == "only":
-            drafts = self._duplicate_drafts(snapshot) if self._wants(FUZZY_CHECK) else []
-            reserved: set[checks.RecordKey] = set()
-        else:
-            drafts, reserved = self._drafts(snapshot)
+            drafts = duplicate_batch_drafts(snapshot) if self._wants(FUZZY_CHECK) else []
+            return self._actions(snapshot, drafts, set())
+        return self._actions(snapshot, *self._drafts(snapshot))
+
+    def _actions(
+        self, snapshot: CRMSnapshot, drafts: list[checks.Draft], reserved: set[checks.RecordKey]
+    ) -> list[ProposedAction]:
+        people = [*snapshot.leads, *snapshot.contacts]
         drafts = _one_per_record(drafts)
         if self.checks is not None:
             drafts = [draft for draft in drafts if draft.check in self.checks]
@@ -168,17 +184,46 @@ class OfflinePlanner:
         ]
         return drafts, reserved
 
-    def _duplicate_drafts(self, snapshot: CRMSnapshot) -> list[checks.Draft]:
-        """Fuzzy merges among a batch of likely duplicates; junk and exact-email duplicates stay out
-        (the chunks proposed their delete and merge)."""
-        junk = checks.junk_leads(snapshot.leads)
-        shared = shared_email_ids(lead for lead in snapshot.leads if lead.id not in junk)
-        reserved: set[checks.RecordKey] = {("lead", lead_id) for lead_id in {*junk, *shared}}
-        people = [*snapshot.leads, *snapshot.contacts]
-        return match_checks.fuzzy_duplicates(people, reserved, lists=load_reference_lists())
+    def plan_batches(
+        self, batches: Iterable[CRMSnapshot]
+    ) -> Iterator[tuple[CRMSnapshot, list[ProposedAction]]]:
+        """``(batch, plan(batch))`` for each batch of likely duplicates, in order, the matching
+        done on ``workers`` processes besides this one (:class:`~agent.planner.batch_pool.BatchPool`)."""
+        if self._wants(FUZZY_CHECK):
+            pool = BatchPool(
+                duplicate_batch_drafts,
+                workers=self.workers,
+                stats=self.pool_stats,
+                size=_people_count,
+                min_size=self.parallel_from,
+            )
+        else:
+            pool = BatchPool(_no_drafts, workers=0)
+        for batch, drafts in pool.map(batches):
+            yield batch, self._actions(batch, drafts, set())
 
     def _wants(self, check: str) -> bool:
         return self.checks is None or check in self.checks
+
+
+def duplicate_batch_drafts(snapshot: CRMSnapshot) -> list[checks.Draft]:
+    """Fuzzy merges among a batch of likely duplicates; junk and exact-email duplicates stay out
+    (the chunks propose their delete and merge). Pure, so a worker process can run it."""
+    if snapshot.duplicates != "only":
+        raise ValueError("not a batch of likely duplicates")
+    junk = checks.junk_leads(snapshot.leads)
+    shared = shared_email_ids(lead for lead in snapshot.leads if lead.id not in junk)
+    reserved: set[checks.RecordKey] = {("lead", lead_id) for lead_id in {*junk, *shared}}
+    people = [*snapshot.leads, *snapshot.contacts]
+    return match_checks.fuzzy_duplicates(people, reserved, lists=load_reference_lists())
+
+
+def _no_drafts(snapshot: CRMSnapshot) -> list[checks.Draft]:
+    return []
+
+
+def _people_count(snapshot: CRMSnapshot) -> int:
+    return len(snapshot.leads) + len(snapshot.contacts)
 
 
 def _one_per_record(drafts: list[checks.Draft]) -> list[checks.Draft]:

@@ -22,9 +22,14 @@ def shared_email_ids(leads: Iterable[Record]) -> set[str]:
     groups: dict[str, list[str]] = {}
     for lead in leads:
         email = normalize_email(_text(lead.fields.get("email")) or None)
-        if email is not None and email_problem(email) is None:
+        if email is not None:
             groups.setdefault(email, []).append(lead.id)
-    return {rid for group in groups.values() if len(group) > 1 for rid in group}
+    return {
+        rid
+        for email, group in groups.items()
+        if len(group) > 1 and email_problem(email) is None
+        for rid in group
+    }
 
 
 def duplicate_emails(leads: Iterable[Record]) -> list[Draft]:
@@ -36,11 +41,12 @@ def duplicate_emails(leads: Iterable[Record]) -> list[Draft]:
     groups: dict[str, list[Record]] = {}
     for lead in leads:
         email = normalize_email(_text(lead.fields.get("email")) or None)
-        if email is not None and email_problem(email) is None:
+        if email is not None:
             groups.setdefault(email, []).append(lead)
     drafts: list[Draft] = []
     for email, group in sorted(groups.items()):
-        if len(group) < 2:
+        # Only a shared address is judged: parsing every address here cost more than the check.
+        if len(group) < 2 or email_problem(email) is not None:
             continue
         ordered = sorted(group, key=lambda r: (r.created_at, r.id))
         survivor, duplicates = ordered[0], ordered[1:]
