@@ -6,6 +6,7 @@
     ├── SettingsError            a setting is missing or invalid (names the variable)
     ├── PolicyError              the policy file cannot be used
     │   └── PolicyFileError      ... with every problem and its line (``.problems``)
+    ├── RoutingFileError         the routing file cannot be used (``.problems``, each with its line)
     ├── CompanyCsvError          a user company CSV is malformed (``.path``, ``.line``, ``.column``;
     │                            defined in ``agent.enrich.company_table``)
     ├── PolicyDeniedError        the policy forbids the action (``.verdict``)
@@ -66,6 +67,14 @@ class PolicyFileError(PolicyError):
         self.problems = problems
         lines = "\n".join(f"  {path}: {p}" for p in problems)
         super().__init__(f"policy file {path} has {len(problems)} problem(s):\n{lines}")
+
+
+class RoutingFileError(AgentError):
+    def __init__(self, path: str, problems: list[PolicyProblem]) -> None:
+        self.path = path
+        self.problems = problems
+        lines = "\n".join(f"  {path}: {p}" for p in problems)
+        super().__init__(f"routing file {path} has {len(problems)} problem(s):\n{lines}")
 
 
 class PolicyDeniedError(AgentError):

@@ -34,8 +34,7 @@ from agent.models import Approval
 from agent.policy import expiry_for
 from agent.policy_rules import ExpiryFallback, ExpiryRule
 from agent.ports import Clock
-from agent.routing import SimpleRouter
-from agent.runner import Runner
+from agent.routing import RoutingService
 from agent.store.database import Database
 from agent.store.rows import ApprovalRow
 
@@ -194,24 +193,28 @@ class ExpiryTicker:
             )
 
 
-def routing_pool_fallback(router: SimpleRouter, runner: Runner) -> Fallback:
-    """Route the expired request's leads by the routing rules, through the policy like any change."""
+def routing_pool_fallback(routing: Callable[[], RoutingService]) -> Fallback:
+    """Route the expired request's unowned leads by the routing rules, through the policy like any
+    change (``routing``: the routing service, built when first needed)."""
 
     def apply(approval: Approval) -> str:
         if approval.action.object_type != "lead":
             return "nothing to route: not a lead"
-        actions = []
+        service = routing()
+        requested_by = f"{FALLBACK_REQUESTER}{approval.id}"
+        decisions = []
         for lead_id in approval.action.record_ids:
             try:
-                decision = router.route(lead_id, requested_by=f"{FALLBACK_REQUESTER}{approval.id}")
+                decision = service.router.route(lead_id, requested_by=requested_by)
             except CRMNotFoundError:
                 continue
             if decision.action is not None and decision.action.kind == "assign_owner":
-                actions.append(decision.action)
-        if not actions:
+                decisions.append(decision)
+        if not decisions:
             return "nothing to route: every lead has an owner now"
-        report = runner.submit(actions, job="expiry-fallback", trigger=f"expiry:{approval.id}")
-        done = ", ".join(f"{o.action.record_ids[0]} {o.disposition}" for o in report.outcomes)
+        # One submission: the leads share the run's direct-write budget, as the request did.
+        results = service.apply_many(decisions, requested_by=requested_by)
+        done = ", ".join(f"{r.decision.lead.id} {r.status}" for r in results)
         return f"routed by the rules: {done}"
 
     return apply

@@ -1,9 +1,8 @@
 """Reading a policy YAML file, with every problem reported at its line.
 
-The text is read twice: ``yaml.compose`` gives the node tree (line numbers, and
-duplicate keys, which PyYAML would otherwise silently overwrite) and
-``yaml.safe_load`` gives the data that :class:`agent.policy.Policy` validates.
-Each pydantic error's ``loc`` is walked down the node tree to find its line.
+The YAML is read with :mod:`agent.yaml_nodes` (line numbers, duplicate keys) and
+the data validated by :class:`agent.policy.Policy`; each pydantic error's ``loc``
+is walked down the node tree to find its line.
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
@@ -27,10 +25,10 @@ from agent.policy import (
     check_consistency,
     did_you_mean,
 )
+from agent.yaml_nodes import Loc, line_at, line_of, read_yaml
 
 log = logging.getLogger(__name__)
 
-Loc = tuple[int | str, ...]
 
 _FILE_KEYS = tuple(key for key in Policy.model_fields if key != "name")
 _SECTION_MODELS: dict[str, type[BaseModel]] = {
@@ -108,24 +106,17 @@ def _check(path: Path) -> tuple[Policy | None, list[PolicyProblem]]:
 
 
 def _analyse(text: str, name: str) -> tuple[Policy | None, list[PolicyProblem]]:
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        what = " ".join(part for part in (exc.context, exc.problem) if part) or "unreadable"
-        return None, [PolicyProblem(mark.line + 1 if mark else None, f"not valid YAML: {what}")]
-    except yaml.YAMLError as exc:
-        return None, [PolicyProblem(None, f"not valid YAML: {exc}")]
+    root, data, problems = read_yaml(text)
+    if problems and root is None:
+        return None, problems
     if root is not None and not isinstance(data, dict):
         message = (
             "the policy must be a mapping of settings (allowed_actions: [...], forbidden_actions: [...], ...)"
         )
-        return None, [PolicyProblem(_line(root), message)]
+        return None, [PolicyProblem(line_of(root), message)]
     data = data or {}
-    problems = _duplicate_keys(root) if root is not None else []
     if "name" in data:
-        line = _line_at(root, ("name",))
+        line = line_at(root, ("name",))
         problems.append(
             PolicyProblem(line, "unknown top-level key 'name' (a policy is named after its file)")
         )
@@ -135,7 +126,7 @@ def _analyse(text: str, name: str) -> tuple[Policy | None, list[PolicyProblem]]:
         Policy.model_validate({**data, "name": name}, context={DEFER_CONSISTENCY: True})
     except ValidationError as exc:
         for error in exc.errors():
-            problems.append(PolicyProblem(_line_at(root, error["loc"]), _describe(error)))
+            problems.append(PolicyProblem(line_at(root, error["loc"]), _describe(error)))
             broken.add(_part(error["loc"]))
     # Validate again without the broken parts, so the cross-field checks still run on
     # the rest; their findings about broken parts would only repeat what is reported.
@@ -146,7 +137,7 @@ def _analyse(text: str, name: str) -> tuple[Policy | None, list[PolicyProblem]]:
         return None, problems
     for finding in check_consistency(policy):
         if _part(finding.loc) not in broken and finding.loc[:1] not in broken:
-            problems.append(PolicyProblem(_line_at(root, finding.loc), finding.message, finding.severity))
+            problems.append(PolicyProblem(line_at(root, finding.loc), finding.message, finding.severity))
     return policy, problems
 
 
@@ -164,50 +155,6 @@ def _without(data: dict[Any, Any], broken: set[Loc]) -> dict[Any, Any]:
         if isinstance(entries, dict):
             kept[section] = {key: value for key, value in entries.items() if (section, key) not in broken}
     return kept
-
-
-def _duplicate_keys(node: yaml.Node) -> list[PolicyProblem]:
-    problems: list[PolicyProblem] = []
-    if isinstance(node, yaml.MappingNode):
-        first_line: dict[str, int] = {}
-        for key, value in node.value:
-            if isinstance(key, yaml.ScalarNode):
-                if key.value in first_line:
-                    message = (
-                        f"'{key.value}' is set twice (first on line {first_line[key.value]}); remove one"
-                    )
-                    problems.append(PolicyProblem(_line(key), message))
-                else:
-                    first_line[key.value] = _line(key)
-            problems.extend(_duplicate_keys(value))
-    elif isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            problems.extend(_duplicate_keys(item))
-    return problems
-
-
-def _line(node: yaml.Node) -> int:
-    return int(node.start_mark.line) + 1
-
-
-def _line_at(root: yaml.Node | None, loc: Loc) -> int:
-    """The line of the deepest node on ``loc``: a mapping entry's key, or a list item.
-
-    Parts that name no node (pydantic's ``[key]`` marker, the ``users`` of an
-    approver list written as shorthand) are skipped, so the closest node wins.
-    """
-    if root is None:
-        return 1
-    node, line = root, _line(root)
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                if isinstance(key, yaml.ScalarNode) and key.value == str(part):
-                    node, line = value, _line(key)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
-            node = node.value[part]
-            line = _line(node)
-    return line
 
 
 def _describe(error: ErrorDetails) -> str:

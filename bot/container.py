@@ -6,6 +6,7 @@ Nothing here runs at import time; the CLI, the Slack app and the tests call
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import socket
@@ -30,12 +31,15 @@ from agent.planner.offline import OfflinePlanner
 from agent.policy import Policy
 from agent.policy_file import load_policy
 from agent.ports import ApproverDirectory, Clock, NoGroups, Notifier, SilentNotifier, SystemClock
-from agent.routing import SimpleRouter
+from agent.routing import RoutingConfig, RoutingNotifier, RoutingService, build_routing, load_routing
+from agent.routing.advisor import ClaudeAdvisor
 from agent.runner import Runner
 from agent.store.database import Database
 from bot.settings import Settings
 
 PlannerChoice = Literal["auto", "claude", "offline"]
+
+log = logging.getLogger(__name__)
 
 
 def random_id() -> str:
@@ -58,6 +62,9 @@ class Services:
     worker: OutboxWorker
     clock: Clock
     new_id: Callable[[], str]
+    routing_notifier: RoutingNotifier | None = None
+    """Tells assignees and queues about routed leads (the Slack edge sets it)."""
+    _routing: RoutingService | None = None
 
     def offline_planner(self) -> OfflinePlanner:
         high_value = self.policy.high_value_changes
@@ -66,6 +73,7 @@ class Services:
             now=self.clock.now,
             high_value_field=high_value.field if high_value else "annual_revenue",
             high_value_min=high_value.min if high_value else float("inf"),
+            workers=self.settings.planner_workers,
         )
 
     def claude_planner(
@@ -104,15 +112,57 @@ class Services:
             return self.claude_planner()
         return self.offline_planner()
 
+    def routing(self) -> RoutingService:
+        """The routing service, built on first use from ``REVGATE_ROUTING`` (then kept: it caches
+        the account index and open-lead counts).
+
+        Raises:
+            RoutingFileError: the routing file has errors (each with its line).
+        """
+        if self._routing is None:
+            config, problems = load_routing(self.settings.routing_path)
+            for problem in problems:
+                log.warning("routing file %s: %s", self.settings.routing_path, problem)
+            self.use_routing(config)
+        assert self._routing is not None
+        return self._routing
+
+    def use_routing(self, config: RoutingConfig) -> RoutingService:
+        """Route by ``config`` from now on (instead of the routing file)."""
+        self._routing = build_routing(
+            config,
+            crm=self.crm,
+            runner=self.runner,
+            database=self.database,
+            audit=self.audit,
+            clock=self.clock,
+            new_id=self.new_id,
+            notifier=self.routing_notifier,
+            advisor=self._routing_advisor(),
+        )
+        return self._routing
+
+    def _routing_advisor(self) -> ClaudeAdvisor | None:
+        """The model's suggestion for leads only the catch-all takes (none without ``ANTHROPIC_API_KEY``)."""
+        key = self.settings.anthropic_api_key
+        if key is None:
+            return None
+        return ClaudeAdvisor(
+            ModelConfig(
+                api_key=key.get_secret_value(),
+                model=self.settings.model,
+                base_url=self.settings.anthropic_url,
+            )
+        )
+
     def expiry_ticker(self) -> ExpiryTicker:
         """Reminders, escalation and expiry of pending requests, with the policy's fallbacks."""
-        router = SimpleRouter(self.crm, new_id=self.new_id)
         return ExpiryTicker(
             self.database,
             self.approvals,
             self.audit,
             self.clock,
-            fallbacks={"routing_pool": routing_pool_fallback(router, self.runner)},
+            fallbacks={"routing_pool": routing_pool_fallback(self.routing)},
         )
 
     def close(self) -> None:

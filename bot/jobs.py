@@ -6,7 +6,7 @@ job                when                        claimed  run key
 ``hygiene``        ``REVGATE_HYGIENE_CRON``    yes      the slot, UTC (``2026-11-24T07:00:00Z``)
 ``enrichment``     ``REVGATE_ENRICHMENT_CRON`` yes      the slot, UTC
 ``summary:<ch>``   the channel's local time    yes      the channel's local date (``2026-11-24``)
-``tick``           ``REVGATE_TICK_SECONDS``    no       the slot, UTC
+``tick``           ``REVGATE_TICK_SECONDS``    no       the slot, UTC (expiry, then routing SLA)
 ``outbox_drain``   ``REVGATE_TICK_SECONDS``    no       the slot, UTC
 =================  ==========================  =======  ==========================================
 
@@ -23,6 +23,11 @@ claims its rows one by one; a claim per minute would only add a row per
 minute to ``job_claims`` and make a dead replica's tick wait for a lease. The
 tick (``agent.expiry.ExpiryTicker``) keeps that property for its reminders and
 escalations too: each is guarded on the value it read.
+
+The tick also moves the routing SLA clocks (``agent.routing.sla.tick``: reminders,
+escalations, reassignments of leads not worked in time). It runs after the expiry
+tick, and its failure (a broken routing file, say) is logged without stopping the
+expiry tick: the two are independent clocks sharing one schedule.
 """
 
 from __future__ import annotations
@@ -37,7 +42,9 @@ from typing import TYPE_CHECKING, Any
 from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
 
 from agent.claims import JobClaims
+from agent.errors import RoutingFileError
 from agent.planner.offline import ENRICHMENT_CHECKS
+from agent.routing import sla
 from agent.run_report import RunReport
 from bot.container import Services
 from bot.scheduler import ScheduledJob, Scheduler, every
@@ -64,10 +71,12 @@ def build_jobs(
     *,
     post_summary: PostSummary | None = None,
     tick: Callable[[], object] | None = None,
+    sla_tick: Callable[[], object] | None = None,
 ) -> list[ScheduledJob]:
     """Every scheduled job of this deployment.
 
-    ``tick`` defaults to the expiry ticker (reminders, escalation, expiry). Without ``post_summary`` no
+    ``tick`` defaults to the expiry ticker (reminders, escalation, expiry), ``sla_tick`` to the
+    routing SLA clocks (:func:`run_sla_tick`); the tick job runs both. Without ``post_summary`` no
     summary job is scheduled (a warning says so when channels are configured).
     """
     settings = runtime.settings
@@ -75,6 +84,7 @@ def build_jobs(
     zone = settings.timezone
     lease = timedelta(seconds=settings.claim_lease_seconds)
     tick = tick or services.expiry_ticker().tick
+    sla_tick = sla_tick or partial(run_sla_tick, services)
     jobs = [
         ScheduledJob(
             "hygiene",
@@ -95,7 +105,7 @@ def build_jobs(
         ScheduledJob(
             "tick",
             every(settings.tick_seconds),
-            partial(_call, tick),
+            partial(_tick, tick, sla_tick),
             claimed=False,
             misfire_grace_time=settings.tick_seconds,
         ),
@@ -194,6 +204,37 @@ def _post_summary(post_summary: PostSummary, channel: str, run_key: str) -> dict
     return {"channel": channel, "day": run_key}
 
 
+def run_sla_tick(services: Services) -> sla.SlaReport:
+    """Move the routing SLA clocks that are due (see :mod:`agent.routing.sla`).
+
+    Raises:
+        RoutingFileError: the routing file has errors.
+    """
+    report = sla.tick(services.routing(), services.clock.now())
+    if report.reminded or report.escalated or report.reassigned:
+        log.info(
+            "routing SLA: %d reminded, %d escalated, reassigned %s",
+            report.reminded,
+            report.escalated,
+            ", ".join(report.reassigned) or "none",
+        )
+    return report
+
+
+def _tick(expiry_tick: Callable[[], object], sla_tick: Callable[[], object], _run_key: str) -> None:
+    try:
+        expiry_tick()
+    finally:
+        try:
+            sla_tick()
+        except RoutingFileError as error:
+            log.error("routing SLA clocks not moved: %s", error)
+        except Exception:
+            # The SLA clocks must not take the approvals' expiry down with them (nor
+            # the other way round); the scheduler logs what the expiry tick raises.
+            log.exception("routing SLA tick failed")
+
+
 def _call(task: Callable[[], object], _run_key: str) -> None:
     task()
 
@@ -209,5 +250,6 @@ __all__ = [
     "report_result",
     "run_enrichment",
     "run_hygiene",
+    "run_sla_tick",
     "summary_jobs",
 ]

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime, tzinfo
 
 from agent.describe import describe
+from agent.errors import RoutingFileError
 from agent.models import Approval
 from agent.reports import RunInfo
-from agent.routing import RouteDecision
+from agent.routing import AssignmentNotice, RoutingResult
+from agent.routing.decision import lead_label
 from agent.run_report import RunReport
+from bot.blocks.text import escape
 
 
 def who(user: str | None) -> str:
@@ -51,22 +55,100 @@ def thread_reply(approval: Approval) -> str:
     return f"Now {status}."
 
 
-def route_reply(decision: RouteDecision, report: RunReport | None) -> str:
-    lines = [f"*Route {decision.lead.id}*", *(f"• {line}" for line in decision.explanation)]
-    if report is not None and report.outcomes:
-        outcome = report.outcomes[0]
-        if outcome.disposition == "executed":
-            lines.append(
-                f":white_check_mark: Assigned to {decision.chosen.name if decision.chosen else '?'}."
-            )
-        elif outcome.disposition == "queued":
-            lines.append(f":raised_hand: Needs approval ({outcome.verdict.rule}); card posted for approvers.")
-        elif outcome.disposition == "duplicate":
-            lines.append("This change is already waiting for approval.")
-        else:
-            lines.append(
-                f":no_entry: Not done: {outcome.verdict.reason} ({outcome.verdict.rule}) {outcome.detail}"
-            )
+def route_outcome(result: RoutingResult, *, sla: bool = True) -> str:
+    """How a routing ended, in one plain line (``sla``: with the new owner's deadline)."""
+    return _outcome(result, sla=sla)[1]
+
+
+def _outcome(result: RoutingResult, *, sla: bool = True) -> tuple[str, str]:
+    """``(emoji, line)`` for how a routing ended."""
+    decision, outcome = result.decision, result.outcome
+    chosen = decision.chosen.name if decision.chosen else None
+    if result.dry_run:
+        where = f"queue {decision.queue}" if decision.queue else chosen or "nobody"
+        return ":mag:", f"Dry run: it would go to {where}; nothing was written."
+    if outcome is None:
+        if decision.queue is not None:
+            return ":inbox_tray:", f"Left in queue {decision.queue}, unowned, for someone to pick up."
+        current = decision.current.name if decision.current else "its owner"
+        return ":information_source:", f"Unchanged: the lead already belongs to {current}."
+    if outcome.disposition == "executed":
+        if decision.queue is not None:
+            holder = f" ({chosen})" if chosen else ""
+            return ":inbox_tray:", f"Assigned to queue {decision.queue}{holder}."
+        due = decision.sla_due_at
+        due_text = f" SLA: work it by {due:%Y-%m-%d %H:%M} UTC." if due is not None and sla else ""
+        return ":white_check_mark:", f"Assigned to {chosen}.{due_text}"
+    if outcome.disposition == "queued":
+        change = (
+            f"the owner would change from {decision.current.name} to {chosen}"
+            if decision.current
+            else f"assigning it to {chosen} needs a person"
+        )
+        return ":raised_hand:", (
+            f"Needs approval ({outcome.verdict.rule}): {change}; "
+            f"approval card {outcome.approval_id} waits for the approvers."
+        )
+    if outcome.disposition == "duplicate":
+        return ":hourglass:", "This owner change is already waiting for approval."
+    detail = f" {outcome.detail}" if outcome.detail else ""
+    return ":no_entry:", (
+        f"Not done ({outcome.disposition}): {outcome.verdict.reason} ({outcome.verdict.rule}).{detail}"
+    )
+
+
+def route_lines(result: RoutingResult, *, explain: bool = False) -> list[str]:
+    """The decision (everything, with ``explain``) and how it ended, as plain lines."""
+    decision = result.decision
+    shown = decision.details() if explain else decision.explanation
+    return [*shown, route_outcome(result, sla=not explain)]  # explain's details name the SLA
+
+
+def route_reply(result: RoutingResult, *, explain: bool = False) -> str:
+    """The ``/route-lead`` answer: the explanation (all the details with ``explain``) and the outcome."""
+    decision = result.decision
+    shown = decision.details() if explain else decision.explanation
+    emoji, outcome = _outcome(result, sla=not explain)
+    lines = [f"*Route {escape(decision.lead.id)}*", *(f"• {escape(line)}" for line in shown)]
+    lines.append(f"{emoji} {escape(outcome)}")
+    return "\n".join(lines)
+
+
+def routing_file_reply(error: RoutingFileError) -> str:
+    """A broken routing file, problem by problem: nobody can route until it is fixed."""
+    lines = [f":warning: The routing file `{escape(error.path)}` has errors, so no lead can be routed:"]
+    lines += [f"• {escape(str(problem))}" for problem in error.problems[:10]]
+    if len(error.problems) > 10:
+        lines.append(f"… and {len(error.problems) - 10} more.")
+    lines.append("Fix it (check it with `revgate routing check`) and try again.")
+    return "\n".join(lines)
+
+
+def deadline(due_at: datetime, zone: tzinfo) -> str:
+    """A Slack date token (shown in the reader's own time zone) with the owner's local time as fallback."""
+    local = due_at.astimezone(zone)
+    fallback = f"{local:%a %d %b %H:%M} {getattr(zone, 'key', None) or local.tzname() or 'UTC'}"
+    return f"<!date^{int(due_at.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
+
+
+def assignment_dm(notice: AssignmentNotice, zone: tzinfo) -> str:
+    """The direct message to a lead's owner: which lead, by which rule, why, and by when to work it.
+
+    ``zone``: the owner's working time zone (for the deadline's fallback text).
+    """
+    lead = notice.lead
+    label = f"{escape(lead_label(lead))} (`{escape(lead.id)}`)"
+    if notice.stage == "reminder":
+        header = f":alarm_clock: *Reminder: a lead routed to you is still waiting:* {label}"
+    elif notice.stage == "reassigned":
+        header = f":arrows_counterclockwise: *A lead was reassigned to you:* {label}"
+    else:
+        header = f":wave: *A new lead for you:* {label}"
+    lines = [header, f"Routed by rule `{escape(notice.rule)}`."]
+    lines += [f"• {escape(line)}" for line in notice.lines]
+    if notice.due_at is not None:
+        then = "or it is escalated" if notice.stage == "reminder" else "or you get a reminder"
+        lines.append(f"Please work it by {deadline(notice.due_at, zone)} ({then}).")
     return "\n".join(lines)
 
 

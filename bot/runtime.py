@@ -13,7 +13,6 @@ from slack_sdk import WebClient
 
 from agent.policy import approval_requirement
 from agent.ports import Clock
-from agent.routing import SimpleRouter
 from bot.blocks import CardContext
 from bot.container import Services, build_services
 from bot.directory import SlackGroupDirectory
@@ -22,6 +21,7 @@ from bot.jobs import build_scheduler
 from bot.notifier import CardSync, WakeNotifier
 from bot.nudges import nudge_for
 from bot.pump import OutboxPump
+from bot.routing_notifier import use_slack_for_routing
 from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.slack_client import make_web_client
@@ -41,7 +41,6 @@ class SlackRuntime:
     directory: SlackGroupDirectory
     cards: CardSync
     pump: OutboxPump
-    router: SimpleRouter
     inbox: InboxWriter
     """Where listeners send the work that follows their ack (decisions, commands)."""
     consumer: InboxConsumer
@@ -132,7 +131,9 @@ def build_runtime(
     directory = SlackGroupDirectory(client)
     notifier = WakeNotifier()
     services = build_services(settings, clock=clock, new_id=new_id, notifier=notifier, directory=directory)
-    channel = settings.approvals_channel or services.policy.approvals_channel or DEFAULT_APPROVALS_CHANNEL
+    channel = approvals_channel(settings, services)
+    # Before anything builds the routing service: it takes the notifier then.
+    use_slack_for_routing(services, client, channel=channel)
     runtime = SlackRuntime(
         settings=settings,
         services=services,
@@ -140,7 +141,6 @@ def build_runtime(
         directory=directory,
         cards=None,  # type: ignore[arg-type]  # set below: the sync needs the runtime's context
         pump=OutboxPump(services.worker, poll_interval=poll_interval),
-        router=SimpleRouter(services.crm, new_id=services.new_id),
         inbox=None,  # type: ignore[arg-type]  # set below: the tasks need the runtime
         consumer=None,  # type: ignore[arg-type]
     )
@@ -164,6 +164,11 @@ def build_runtime(
         poll_interval=poll_interval,
     )
     return runtime
+
+
+def approvals_channel(settings: Settings, services: Services) -> str:
+    """Where approval cards (and routing alerts without a channel of their own) go."""
+    return settings.approvals_channel or services.policy.approvals_channel or DEFAULT_APPROVALS_CHANNEL
 
 
 def _summary_poster(runtime: SlackRuntime) -> Callable[[str, date], object] | None:

@@ -20,6 +20,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from agent.errors import SettingsError
 
 DEFAULT_POLICY = Path(__file__).resolve().parent.parent / "policies" / "default.yaml"
+DEFAULT_ROUTING = Path(__file__).resolve().parent.parent / "routing.yaml"
 DEFAULT_DATABASE_URL = "sqlite:///.revgate/revgate.db"
 DEFAULT_MODEL = "claude-sonnet-5-5"
 DEFAULT_HYGIENE_CRON = "0 7 * * *"
@@ -151,6 +152,8 @@ class Settings(BaseSettings):
     database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias=AliasChoices("DATABASE_URL"))
     """SQLAlchemy URL; ``postgresql://`` uses psycopg 3. Default: an embedded SQLite file."""
     policy_path: Path = Field(DEFAULT_POLICY, validation_alias=AliasChoices("REVGATE_POLICY"))
+    routing_path: Path = Field(DEFAULT_ROUTING, validation_alias=AliasChoices("REVGATE_ROUTING"))
+    """The routing rules, territories, pools and SLA (``routing.yaml``; ``revgate routing check``)."""
     crm: Literal["local"] = Field("local", validation_alias=AliasChoices("REVGATE_CRM"))
     """Which CRM to use; ``local`` is the embedded CRM (HubSpot and Salesforce come with their adapters)."""
     slack_bot_token: SecretStr | None = Field(None, validation_alias=AliasChoices("SLACK_BOT_TOKEN"))
@@ -186,6 +189,8 @@ class Settings(BaseSettings):
         900, ge=30, le=86_400, validation_alias=AliasChoices("REVGATE_CLAIM_LEASE_SECONDS")
     )
     """How long a replica's claim on a scheduled run lasts without a heartbeat before another takes over."""
+    planner_workers: int = Field(1, ge=0, le=16, validation_alias=AliasChoices("REVGATE_PLANNER_WORKERS"))
+    """Processes that match batches of likely duplicates alongside a run's own (0: the run's alone)."""
     worker_id: str | None = Field(
         None, min_length=1, max_length=80, validation_alias=AliasChoices("REVGATE_WORKER_ID")
     )
@@ -204,6 +209,13 @@ class Settings(BaseSettings):
     def _policy_exists(cls, value: Path) -> Path:
         if not value.is_file():
             raise ValueError(f"no policy file at {value}")
+        return value
+
+    @field_validator("routing_path")
+    @classmethod
+    def _routing_exists(cls, value: Path) -> Path:
+        if not value.is_file():
+            raise ValueError(f"no routing file at {value}")
         return value
 
     @field_validator("slack_bot_token")

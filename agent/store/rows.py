@@ -353,3 +353,59 @@ __all__ = [
     "RejectionRow",
     "RunRow",
 ]
+
+
+class RoutingPoolRow(Base):
+    """One routing pool: the row a pick locks, so concurrent routings take turns."""
+
+    __tablename__ = "routing_pools"
+
+    pool: Mapped[str] = mapped_column(String(80), primary_key=True)
+    picks: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime | None]
+
+
+class RoutingPoolMemberRow(Base):
+    """A member's place in a pool's smooth weighted round-robin."""
+
+    __tablename__ = "routing_pool_members"
+
+    pool: Mapped[str] = mapped_column(String(80), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    current: Mapped[float] = mapped_column(Float, default=0.0)
+    """The round-robin's running credit: raised by the weight at each pick the member could
+    take, lowered by the total weight when picked."""
+    assigned: Mapped[int] = mapped_column(Integer, default=0)
+    last_assigned_at: Mapped[datetime | None]
+
+
+class RoutingAssignmentRow(Base):
+    """A lead routed to an owner, with its SLA clock and the decision that explains it."""
+
+    __tablename__ = "routing_assignments"
+    __table_args__ = (
+        Index("ix_routing_assignments_owner_day", "owner_id", "day"),
+        Index("ix_routing_assignments_status_due", "status", "due_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    lead_id: Mapped[str] = mapped_column(String(80), index=True)
+    owner_id: Mapped[str | None] = mapped_column(String(80))
+    previous_owner_id: Mapped[str | None] = mapped_column(String(80))
+    pool: Mapped[str | None] = mapped_column(String(80))
+    queue: Mapped[str | None] = mapped_column(String(80))
+    rule: Mapped[str] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(20))
+    """pending (waiting for an approval) / open (SLA running) / worked / reassigned / queued /
+    unchanged / closed, or the approval's end when it never ran (rejected, expired, superseded,
+    failed) or the policy's (refused)."""
+    stage: Mapped[int] = mapped_column(Integer, default=0)
+    """0 routed, 1 reminded, 2 escalated, 3 reassigned (only the old row: the new routing starts at 0)."""
+    day: Mapped[date]
+    """The owner's local date at routing (daily caps)."""
+    routed_at: Mapped[datetime]
+    due_at: Mapped[datetime | None]
+    """When the next SLA step is due (``None``: no SLA running)."""
+    worked_at: Mapped[datetime | None]
+    approval_id: Mapped[str | None] = mapped_column(String(40))
+    decision: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -50,7 +50,8 @@ def help_text() -> str:
     return "\n".join(
         [
             "*revgate* keeps the CRM clean; risky changes come here for approval.",
-            "• `/route-lead <lead id>`: propose an owner for a lead (by the routing rules)",
+            "• `/route-lead <email or lead id> [explain]`: route a lead by the routing rules "
+            "(`explain`: everything behind the decision)",
             "• `/hygiene run`: start a hygiene run now",
             "• `/hygiene status`: the last hygiene runs and what they did",
             "• `/approvals`: requests waiting for a decision",

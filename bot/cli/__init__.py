@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli import approvals, audit, demo, operations, policy, serve, summary
+from bot.cli import approvals, audit, demo, operations, policy, routing, serve, summary
 
 
 def build_cli() -> typer.Typer:
@@ -18,8 +18,10 @@ def build_cli() -> typer.Typer:
     cli.command()(serve.serve)
     cli.command()(serve.worker)
     cli.command()(summary.summary)
+    cli.command("route-lead")(routing.route_lead)
     cli.add_typer(approvals.app, name="approvals")
     cli.add_typer(policy.app, name="policy")
+    cli.add_typer(routing.app, name="routing")
     cli.add_typer(audit.app, name="audit")
     cli.add_typer(operations.hygiene, name="hygiene")
     cli.add_typer(operations.crm, name="crm")

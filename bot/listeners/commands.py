@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App, Respond
 
-from agent.errors import AgentError, CRMNotFoundError
+from agent.errors import AgentError, CRMNotFoundError, RoutingFileError
 from agent.reports import recent_runs, today_counts
 from bot.blocks import help_text, usage_error
+from bot.blocks.text import escape
 from bot.inbox import Task
 from bot.listeners.payloads import responder
-from bot.messages import approvals_reply, route_reply, run_done_reply, runs_reply
+from bot.messages import approvals_reply, route_reply, routing_file_reply, run_done_reply, runs_reply
 
 if TYPE_CHECKING:  # the runtime imports the listeners' tasks
     from bot.runtime import SlackRuntime
 
 ROUTE_USAGE = "/route-lead <email or lead id> [explain]"
 HYGIENE_USAGE = "/hygiene [run|status]"
+
+_MAILTO = re.compile(r"<mailto:([^|>]+)(?:\|[^>]*)?>")
+
+log = logging.getLogger(__name__)
 
 
 def ephemeral(respond: Respond, text: str) -> None:
@@ -44,26 +51,32 @@ class Commands:
         }
 
     def route_lead(self, ack: Ack, command: dict[str, Any]) -> None:
-        words = str(command.get("text") or "").split()
-        if not words or len(words) > 2 or (len(words) == 2 and words[1] != "explain"):
+        words = [_unwrap_mailto(word) for word in str(command.get("text") or "").split()]
+        if not words:
             ack(text=usage_error("/route-lead", "give one lead id or email address", ROUTE_USAGE))
             return
+        if len(words) > 2 or (len(words) == 2 and words[1].lower() != "explain"):
+            problem = f"unexpected {' '.join(words[1:])!r} (one lead, then optionally 'explain')"
+            ack(text=usage_error("/route-lead", problem, ROUTE_USAGE))
+            return
         ack()
-        self.rt.after_ack("route_lead", **_caller(command), ref=words[0])
+        self.rt.after_ack("route_lead", **_caller(command), ref=words[0], explain=len(words) == 2)
 
     def _route(self, task: dict[str, Any]) -> None:
         ref, user, respond = task["ref"], task["user"], responder(task)
         try:
-            decision = self.rt.router.route(ref, requested_by=user)
+            result = self.rt.services.routing().route(ref, requested_by=user)
         except CRMNotFoundError as missing:
-            ephemeral(respond, f"{missing}. Try the lead's id or exact email address.")
+            ephemeral(respond, f"{escape(str(missing))}. Try the lead's id or exact email address.")
             return
-        report = None
-        if decision.action is not None:
-            report = self.rt.services.runner.submit(
-                [decision.action], job="route-lead", trigger=f"slack:{user}"
-            )
-        ephemeral(respond, route_reply(decision, report))
+        except RoutingFileError as broken:
+            ephemeral(respond, routing_file_reply(broken))
+            return
+        except AgentError as error:
+            log.exception("routing %s failed", ref)
+            ephemeral(respond, f"Routing {escape(ref)} failed: {escape(str(error))}")
+            return
+        ephemeral(respond, route_reply(result, explain=bool(task.get("explain"))))
 
     def hygiene(self, ack: Ack, command: dict[str, Any]) -> None:
         sub = str(command.get("text") or "").strip() or "status"
@@ -109,6 +122,13 @@ class Commands:
                 + "\n\n"
                 + help_text()
             )
+
+
+def _unwrap_mailto(word: str) -> str:
+    """``<mailto:a@b.io|a@b.io>`` -> ``a@b.io``: how Slack sends an email when the app asks it to
+    escape links in commands."""
+    match = _MAILTO.fullmatch(word)
+    return match[1] if match else word
 
 
 def _caller(command: dict[str, Any]) -> dict[str, Any]:

@@ -166,6 +166,20 @@ def _bulk_assign(stack: Stack, leads: list[Record], owner: str) -> ProposedActio
     )
 
 
+_ROUTE_TO_O1_AND_O2 = """
+rules:
+  - {name: everyone, then: {pool: all}}
+  - {name: catch-all, then: {queue: triage}}
+pools:
+  all:
+    members:
+      - {owner: O1, hours: "00:00-24:00", days: [mon, tue, wed, thu, fri, sat, sun]}
+      - {owner: O2, hours: "00:00-24:00", days: [mon, tue, wed, thu, fri, sat, sun]}
+queues:
+  triage: {}
+"""
+
+
 @pytest.fixture
 def small_bulk(database_url: str) -> Iterator[Stack]:
     policy = load_policy(DEFAULT_POLICY)
@@ -180,6 +194,7 @@ def test_an_unapproved_owner_assignment_falls_back_to_the_routing_rules(small_bu
     stack = small_bulk
     stack.owner("O1")
     stack.owner("O2")
+    stack.routing(_ROUTE_TO_O1_AND_O2)
     leads = [stack.lead(email=f"new{n}@acme.io") for n in range(4)]
     approval_id = stack.queue(_bulk_assign(stack, leads, "O1"))  # 4 records > 3: bulk, gated
     ticker = stack.services.expiry_ticker()

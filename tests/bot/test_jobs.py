@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,7 +23,7 @@ from agent.planner.offline import ENRICHMENT_CHECKS
 from agent.policy import evaluate
 from agent.ports import SystemClock
 from agent.store.database import Database
-from agent.store.rows import ProposalRow, RunRow
+from agent.store.rows import ProposalRow, RoutingAssignmentRow, RunRow
 from bot.jobs import build_jobs, local_day_key, summary_jobs
 from bot.runtime import SlackRuntime, build_runtime
 from bot.scheduler import ScheduledJob, Scheduler
@@ -239,6 +240,69 @@ def test_the_tick_job_calls_the_tick_it_is_given(runtime: SlackRuntime) -> None:
     _job(build_jobs(runtime, tick=lambda: ticks.append("tick")), "tick").run(RUN_KEY)
 
     assert ticks == ["tick"]
+
+
+ALWAYS = 'hours: "00:00-24:00", days: [mon, tue, wed, thu, fri, sat, sun]'
+ROUTING = f"""timezone: UTC
+rules:
+  - name: everyone
+    when: {{field: status, equals: New}}
+    then: {{pool: reps}}
+  - name: catch-all
+    then: {{queue: triage}}
+pools:
+  reps:
+    members: [{{owner: U0REP, {ALWAYS}}}]
+queues:
+  triage: {{}}
+sla: {{remind_after: 30, escalate_after: 60, reassign_after: 120}}
+"""
+
+
+def _stages(runtime: SlackRuntime) -> list[tuple[str, int]]:
+    with runtime.services.database.reading() as session:
+        return [(row.status, row.stage) for row in session.scalars(select(RoutingAssignmentRow))]
+
+
+def test_the_tick_job_also_moves_the_routing_sla_clocks(sqlite_url: str, tmp_path: Path) -> None:
+    clock = FixedClock()
+    (tmp_path / "routing.yaml").write_text(ROUTING)
+    runtime = _runtime(sqlite_url, clock, REVGATE_ROUTING=str(tmp_path / "routing.yaml"))
+    try:
+        _seed_messy_leads(runtime)
+        (lead, *_) = runtime.services.crm.search("lead", "email", "bob@initech.io")
+        runtime.services.routing().route(lead.id, requested_by="U1")
+        tick = _job(build_jobs(runtime), "tick")
+        tick.run(RUN_KEY)
+        on_time = _stages(runtime)
+        clock.advance(minutes=31)
+
+        tick.run(RUN_KEY)
+
+        assert on_time == [("open", 0)]
+        assert _stages(runtime) == [("open", 1)]  # reminded; escalated at 60 working minutes
+    finally:
+        runtime.services.close()
+
+
+def test_a_broken_routing_file_does_not_stop_the_expiry_tick(
+    sqlite_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = FixedClock()
+    (tmp_path / "routing.yaml").write_text(ROUTING.replace("queue: triage}", "queue: nowhere}"))
+    runtime = _runtime(sqlite_url, clock, REVGATE_ROUTING=str(tmp_path / "routing.yaml"))
+    try:
+        approval_id = _queue_merge(runtime)
+        clock.advance(hours=73)
+
+        with caplog.at_level(logging.ERROR, logger="bot.jobs"):
+            _job(build_jobs(runtime), "tick").run(RUN_KEY)
+
+        assert runtime.services.approvals.get(approval_id).status == "expired"
+        assert "routing SLA clocks not moved: routing file" in caplog.text
+        assert "sends to queue 'nowhere', which is not defined" in caplog.text
+    finally:
+        runtime.services.close()
 
 
 def test_the_outbox_job_wakes_the_pump_to_execute_what_was_approved(runtime: SlackRuntime) -> None:

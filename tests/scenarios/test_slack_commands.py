@@ -40,38 +40,7 @@ def test_route_lead_without_an_argument_gets_usage_in_the_ack(slack: SlackStack)
     assert "/route-lead <email or lead id>" in _ack_text(payload)
 
 
-def test_route_lead_assigns_an_unowned_lead_by_the_simple_rule(slack: SlackStack) -> None:
-    slack.owner("O1")
-    slack.owner("O2")
-    slack.lead(owner_id="O1", email="busy@acme.io")
-    lead = slack.lead(email="new@acme.io")
-
-    status, _ = slack.command("/route-lead", "New@Acme.io", "U1", name="route")
-    eventually(lambda: bool(slack.replies("route")), what="the answer")
-
-    assert status == 200
-    assert "Assigned to Owner O2" in slack.replies("route")[0]
-    assert slack.crm.get("lead", lead.id).owner_id == "O2"  # type: ignore[union-attr]
-
-
-def test_route_lead_for_a_lead_whose_owner_left_asks_for_approval(slack: SlackStack) -> None:
-    slack.owner("O1", active=False)
-    slack.owner("O2")
-    lead = slack.lead(owner_id="O1")
-
-    slack.command("/route-lead", lead.id, "U1", name="route")
-    eventually(lambda: bool(slack.replies("route")), what="the answer")
-
-    assert "Needs approval" in slack.replies("route")[0]
-    assert slack.crm.get("lead", lead.id).owner_id == "O1"  # type: ignore[union-attr]
-    assert [a.action.kind for a in slack.approvals.recent(["pending"])] == ["change_owner"]
-
-
-def test_route_lead_for_an_unknown_lead_says_so(slack: SlackStack) -> None:
-    slack.command("/route-lead", "ghost@acme.io", "U1", name="route")
-    eventually(lambda: bool(slack.replies("route")), what="the answer")
-
-    assert "no lead with id or email" in slack.replies("route")[0]
+# Routing itself (pools, explain, approval cards, the assignee's DM): test_slack_routing.py.
 
 
 def test_hygiene_with_a_bad_option_gets_usage(slack: SlackStack) -> None:

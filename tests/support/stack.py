@@ -9,6 +9,7 @@ from agent.facts import gather_facts
 from agent.models import FieldChange, Owner, ProposedAction, Record, Target, Verdict
 from agent.policy import Policy, evaluate
 from agent.policy_file import load_policy
+from agent.routing import RoutingService, parse_routing_text
 from bot.container import Services, build_services
 from bot.settings import Settings
 from tests.support.fakes import FixedClock, RecordingNotifier, StaticGroups, sequential_ids
@@ -80,6 +81,12 @@ class Stack:
         approval = self.approvals.request(action, verdict, run_id=None, requested_by=requested_by)
         assert approval is not None
         return approval.id
+
+    def routing(self, text: str, base: Path | None = None) -> RoutingService:
+        """Route by this routing YAML from now on (``base``: where its territory files are)."""
+        config, problems = parse_routing_text(text, base=base or Path.cwd())
+        assert config is not None, problems
+        return self.services.use_routing(config)
 
     def close(self) -> None:
         self.services.close()
