@@ -60,7 +60,7 @@ class CRMClient(Protocol):
         ...
 
     def search(self, object_type: ObjectType, field: str, value: FieldValue) -> list[Record]:
-        """Records whose canonical ``field`` equals ``value`` exactly."""
+        """Records whose canonical ``field`` (``owner_id`` included) equals ``value`` exactly."""
         ...
 
     def update(
@@ -72,7 +72,13 @@ class CRMClient(Protocol):
         expected_version: str,
         idempotency_key: str,
     ) -> Record:
-        """Set fields (``owner_id`` included) and return the record as written."""
+        """Set fields (``owner_id`` included; ``None`` clears one) and return the record as written.
+
+        Compare-and-set: a record whose version is not ``expected_version`` raises
+        ``CRMConflictError`` and nothing is written. A replayed ``idempotency_key`` returns the
+        record as it is now, writing nothing again. Tested for every adapter by
+        ``tests/crm/conformance.py``.
+        """
         ...
 
     def merge(
@@ -85,7 +91,12 @@ class CRMClient(Protocol):
         expected_versions: Mapping[str, str],
         idempotency_key: str,
     ) -> Record:
-        """Merge ``merged_ids`` into the survivor, apply ``field_plan`` to it, return it."""
+        """Merge ``merged_ids`` into the survivor, apply ``field_plan`` to it, return it.
+
+        The survivor keeps its own values except those the plan sets, and the merged records'
+        notes; the merged records are gone from every read. Any record whose version is not
+        its expected one raises ``CRMConflictError`` and nothing is written.
+        """
         ...
 
     def delete(
