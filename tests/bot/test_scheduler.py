@@ -79,12 +79,15 @@ def test_the_run_key_is_the_scheduled_time_in_utc_whatever_the_zone() -> None:
 
 
 def test_interval_grids_are_the_same_for_replicas_started_at_different_times() -> None:
-    now = datetime.now(UTC)
+    # Fixed times: two starts within one minute (the real clock made this fail whenever the
+    # test ran in the last seconds of a minute).
+    started = datetime(2026, 11, 24, 11, 3, 5, 250_000, tzinfo=UTC)
     first, second = every(60), every(60)
 
     assert first.start_date == second.start_date == EPOCH
-    assert first.get_next_fire_time(None, now) == second.get_next_fire_time(None, now + timedelta(seconds=7))
-    assert first.get_next_fire_time(None, now).second == 0
+    next_fire = first.get_next_fire_time(None, started)
+    assert next_fire == second.get_next_fire_time(None, started + timedelta(seconds=52))
+    assert next_fire == datetime(2026, 11, 24, 11, 4, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
