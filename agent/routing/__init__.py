@@ -18,6 +18,8 @@ from agent.routing.routing_file import load_routing, parse_routing_text
 from agent.routing.service import (
     AssignmentNotice,
     OpenLeadCounts,
+    OwnerLoads,
+    RoutedCounts,
     RoutingNotifier,
     RoutingResult,
     RoutingService,
@@ -53,25 +55,16 @@ def build_routing(
     advisor: FallbackAdvisor | None = None,
 ) -> RoutingService:
     """A routing service over ``crm``, its pool state and assignments in ``database``."""
-    holder: list[RoutingService] = []
+    loads = OwnerLoads(OpenLeadCounts(crm, clock), RoutedCounts(database, clock))
     router = Router(
         crm,
         config,
         PoolLedger(database),
         clock=clock,
         new_id=new_id,
-        load_of=lambda owner_id, day: holder[0].load_of(owner_id, day),
+        load_of=loads.of,
         advisor=advisor,
     )
-    service = RoutingService(
-        router,
-        runner,
-        database,
-        audit,
-        clock=clock,
-        new_id=new_id,
-        notifier=notifier,
-        open_leads=OpenLeadCounts(crm, clock),
+    return RoutingService(
+        router, runner, database, audit, clock=clock, new_id=new_id, loads=loads, notifier=notifier
     )
-    holder.append(service)
-    return service

@@ -29,6 +29,7 @@ from agent.matching.prepare import normalize_value
 from agent.models import Owner, Record
 from agent.normalize import country_code, normalize_phone
 from agent.planner.account_matching import account_domain
+from agent.planner.draft import _text
 from agent.planner.survivorship import completeness
 
 NAME_SIMILARITY = 90.0
@@ -167,10 +168,6 @@ def _ranked(found: list[Candidate]) -> AccountMatch:
         else:
             tie_break = "more complete, then older (the merge master's order)"
     return AccountMatch(found[0], tuple(found), tie_break)
-
-
-def _text(value: object) -> str:
-    return value.strip() if isinstance(value, str) else ""
 
 
 def _phone_key(record: Record) -> str | None:

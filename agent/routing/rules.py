@@ -122,7 +122,7 @@ class Condition(BaseModel):
             found = value is not None and re.search(self.regex, str(value), re.IGNORECASE) is not None
             return found, f"{self.field} matches /{self.regex}/: {shown}"
         assert self.range is not None
-        number = _number(value)
+        number = as_number(value)
         inside = number is not None and (
             (self.range.min is None or number >= self.range.min)
             and (self.range.max is None or number <= self.range.max)
@@ -136,12 +136,13 @@ def _same(value: Any, expected: Any) -> bool:
         return False
     if isinstance(expected, bool) or isinstance(value, bool):
         return value is expected or str(value).casefold() == str(expected).casefold()
-    if isinstance(expected, int | float) and (number := _number(value)) is not None:
+    if isinstance(expected, int | float) and (number := as_number(value)) is not None:
         return number == float(expected)
     return str(value).strip().casefold() == str(expected).strip().casefold()
 
 
-def _number(value: Any) -> float | None:
+def as_number(value: Any) -> float | None:
+    """A finite number read from ``value`` (``"1,200"`` -> 1200.0), or ``None``; booleans are not numbers."""
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):

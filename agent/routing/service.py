@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 
 from agent.audit import AuditLog
 from agent.models import Owner, Record
+from agent.planner.quality_checks import CLOSED_STATUSES
 from agent.ports import Clock, CRMClient
 from agent.routing.availability import Load
 from agent.routing.decision import RouteDecision
@@ -29,7 +30,6 @@ from agent.runner import Runner
 from agent.store.database import Database
 from agent.store.rows import RoutingAssignmentRow
 
-CLOSED_STATUSES = frozenset({"Qualified", "Unqualified"})
 UNWORKED_STATUSES = frozenset({"", "New"})
 """A lead still in one of these statuses has not been worked."""
 COUNTED_STATUSES = ("open", "worked", "pending")
@@ -139,6 +139,28 @@ class RoutedCounts:
             self._days[day][1][owner_id] += 1
 
 
+class OwnerLoads:
+    """Owners' loads for the capacity caps: open leads (the CRM's) and leads routed per day (ours).
+
+    The router reads them through :meth:`of`; the service counts its own routings in with
+    :meth:`add`, so the caps hold between two reads.
+    """
+
+    def __init__(self, open_leads: OpenLeadCounts, routed: RoutedCounts) -> None:
+        self.open_leads = open_leads
+        self.routed = routed
+
+    def of(self, owner_id: str, day: date) -> Load:
+        """An owner's open leads and leads routed to them on ``day`` (their local date)."""
+        return Load(open_leads=self.open_leads.of(owner_id), today=self.routed.of(owner_id, day))
+
+    def add(self, owner_id: str, day: date, *, opened: bool) -> None:
+        """A lead routed to ``owner_id`` on ``day``; ``opened``: it is theirs now (not waiting)."""
+        self.routed.add(owner_id, day)
+        if opened:
+            self.open_leads.add(owner_id)
+
+
 class RoutingService:
     def __init__(
         self,
@@ -149,10 +171,10 @@ class RoutingService:
         *,
         clock: Clock,
         new_id: Callable[[], str],
+        loads: OwnerLoads,
         notifier: RoutingNotifier | None = None,
-        open_leads: OpenLeadCounts | None = None,
-        routed: RoutedCounts | None = None,
     ) -> None:
+        """``loads``: the same the router reads (``Router(load_of=loads.of)``)."""
         self.router = router
         self._runner = runner
         self.database = database
@@ -160,13 +182,11 @@ class RoutingService:
         self._clock = clock
         self._new_id = new_id
         self.notifier = notifier or RoutingNotifier()
-        self.open_leads = open_leads
-        self.routed = routed or RoutedCounts(database, clock)
+        self.loads = loads
 
     def load_of(self, owner_id: str, day: date) -> Load:
         """An owner's open leads (from the CRM) and leads routed to them on ``day`` (ours)."""
-        open_leads = self.open_leads.of(owner_id) if self.open_leads is not None else 0
-        return Load(open_leads=open_leads, today=self.routed.of(owner_id, day))
+        return self.loads.of(owner_id, day)
 
     def route(self, ref: str, *, requested_by: str, dry_run: bool = False) -> RoutingResult:
         """Route one lead (by id or email).
@@ -211,6 +231,7 @@ class RoutingService:
             if owner_id
             else self._clock.now().date()
         )
+        record = decision.as_record()
         with self.database.transaction() as session:
             session.add(
                 RoutingAssignmentRow(
@@ -227,10 +248,7 @@ class RoutingService:
                     routed_at=decision.decided_at,
                     due_at=decision.sla_due_at if status == "open" else None,
                     approval_id=outcome.approval_id if outcome else None,
-                    decision={
-                        **decision.as_record(),
-                        "disposition": outcome.disposition if outcome else None,
-                    },
+                    decision={**record, "disposition": outcome.disposition if outcome else None},
                 )
             )
             self._audit.append(
@@ -239,12 +257,10 @@ class RoutingService:
                 event="routing.decided",
                 subject=f"lead:{decision.lead.id}",
                 rule=decision.rule,
-                payload={**decision.as_record(), "assignment_id": assignment_id, "status": status},
+                payload={**record, "assignment_id": assignment_id, "status": status},
             )
         if status in COUNTED_STATUSES and owner_id is not None:
-            self.routed.add(owner_id, zone_day)
-            if status == "open" and self.open_leads is not None:
-                self.open_leads.add(owner_id)
+            self.loads.add(owner_id, zone_day, opened=status == "open")
         self._notify(decision, status)
         return RoutingResult(decision, outcome, assignment_id, dry_run=False)
 

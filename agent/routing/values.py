@@ -19,6 +19,7 @@ from agent.enrich.reference import ReferenceLists
 from agent.models import Record
 from agent.routing.accounts import AccountMatch
 from agent.routing.config import RoutingConfig
+from agent.routing.rules import as_number
 
 
 def routing_values(
@@ -45,7 +46,7 @@ def routing_values(
     registrable = domains.registrable_domain(domain) if domain else None
     values["email_domain"] = registrable
     values["free_mail"] = registrable is not None and lists.is_free_mail(registrable)
-    values["segment"] = config.segment_of(_number(lead.get("employees")))
+    values["segment"] = config.segment_of(as_number(lead.get("employees")))
     values["account_matched"] = account.chosen is not None
     if account.chosen is not None:
         card = account.chosen.account
@@ -59,14 +60,3 @@ def routing_values(
 
 def _text(value: object) -> str | None:
     return (value.strip() or None) if isinstance(value, str) else None
-
-
-def _number(value: object) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    try:
-        return float(str(value).replace(",", ""))
-    except ValueError:
-        return None
