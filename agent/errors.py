@@ -25,7 +25,8 @@
     │   ├── CRMConflictError      version mismatch on a compare-and-set write
     │   ├── CRMAuthError
     │   ├── CRMValidationError    the CRM refused the data (unknown field, owner ...): not worth a retry
-    │   └── CRMRateLimitedError   (``.retry_after`` seconds)
+    │   ├── CRMRateLimitedError   (``.retry_after`` seconds)
+    │   └── CRMUnavailableError   the CRM answered 5xx or could not be reached: worth a retry
     └── AuditChainError           the audit log does not verify (``.seq``)
 
 Signals are not errors and do not live here.
@@ -163,6 +164,10 @@ class CRMRateLimitedError(CRMError):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         self.retry_after = retry_after
         super().__init__(message)
+
+
+class CRMUnavailableError(CRMError):
+    pass
 
 
 class AuditChainError(AgentError):

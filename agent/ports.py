@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from agent.models import Approval, FieldValue, Note, ObjectType, Owner, Record
 
@@ -39,8 +39,10 @@ class CRMClient(Protocol):
     - A write whose ``idempotency_key`` the CRM has already applied writes nothing
       and returns the record as it is now; replays are therefore safe.
     - Missing records raise ``CRMNotFoundError`` on write and read as ``None``.
-    - Transient failures raise ``CRMRateLimitedError`` or ``CRMError``; an auth
-      failure raises ``CRMAuthError``. Nothing is half-written on error.
+    - Transient failures raise ``CRMRateLimitedError`` (429) or ``CRMUnavailableError``
+      (5xx, unreachable); an auth failure (expired or revoked token) raises
+      ``CRMAuthError``; data the CRM refuses raises ``CRMValidationError``. Nothing is
+      half-written on error.
     """
 
     name: str
@@ -118,6 +120,15 @@ class CRMClient(Protocol):
         ...
 
     def get_owner(self, owner_id: str) -> Owner | None: ...
+
+
+@runtime_checkable
+class RecordLinks(Protocol):
+    """A CRM whose records have a page in its web UI (approval cards link to it)."""
+
+    def record_url(self, object_type: ObjectType, record_id: str) -> str:
+        """The address of the record's page in the CRM's web UI."""
+        ...
 
 
 class ApproverDirectory(Protocol):

@@ -17,7 +17,6 @@ from typing import Literal
 
 from agent.approvals import ApprovalService
 from agent.audit import AuditLog
-from agent.crm.local import LocalCRM
 from agent.executor import Executor
 from agent.expiry import ExpiryTicker, routing_pool_fallback
 from agent.facts import gather_facts
@@ -30,11 +29,20 @@ from agent.planner.claude import ClaudePlanner
 from agent.planner.offline import OfflinePlanner
 from agent.policy import Policy
 from agent.policy_file import load_policy
-from agent.ports import ApproverDirectory, Clock, NoGroups, Notifier, SilentNotifier, SystemClock
+from agent.ports import (
+    ApproverDirectory,
+    Clock,
+    CRMClient,
+    NoGroups,
+    Notifier,
+    SilentNotifier,
+    SystemClock,
+)
 from agent.routing import RoutingConfig, RoutingNotifier, RoutingService, build_routing, load_routing
 from agent.routing.advisor import ClaudeAdvisor
 from agent.runner import Runner
 from agent.store.database import Database
+from bot.crm_connect import connect_crm
 from bot.settings import Settings
 
 PlannerChoice = Literal["auto", "claude", "offline"]
@@ -54,7 +62,7 @@ class Services:
     settings: Settings
     database: Database
     policy: Policy
-    crm: LocalCRM
+    crm: CRMClient
     audit: AuditLog
     approvals: ApprovalService
     executor: Executor
@@ -177,8 +185,11 @@ def build_services(
     notifier: Notifier | None = None,
     directory: ApproverDirectory | None = None,
     policy: Policy | None = None,
+    crm: CRMClient | None = None,
 ) -> Services:
     """Load the policy, open the database (upgrading an embedded one) and wire the services.
+
+    The CRM is the one ``REVGATE_CRM`` names (``bot.crm_connect``) unless ``crm`` is given.
 
     Raises:
         PolicyFileError: the policy file has errors (each with its line).
@@ -188,7 +199,7 @@ def build_services(
     directory = directory or NoGroups()
     policy = policy or load_policy(settings.policy_path)
     database = Database(settings.database_url)
-    crm = LocalCRM(database, clock=clock, new_id=new_id)
+    crm = crm or connect_crm(settings, database, clock=clock, new_id=new_id)
     audit = AuditLog(clock)
     approvals = ApprovalService(
         database,

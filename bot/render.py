@@ -116,8 +116,11 @@ def approvals_table(approvals: Sequence[Approval], now: datetime) -> Table:
     return table
 
 
-def approval_panel(approval: Approval, owners: Mapping[str, Owner], now: datetime) -> Panel:
-    """An approval in full: what, why, the diff, the blast radius, the rule, who, when."""
+def approval_panel(
+    approval: Approval, owners: Mapping[str, Owner], now: datetime, *, platform_caveats: Sequence[str] = ()
+) -> Panel:
+    """An approval in full: what, why, the diff, the blast radius, the rule, who, when, and the
+    caveats (the plan's, then the CRM's own: ``agent.crm.caveats``)."""
     action = approval.action
     parts: list[RenderableType] = [
         Text(describe(action, owners), style="bold"),
@@ -152,8 +155,9 @@ def approval_panel(approval: Approval, owners: Mapping[str, Owner], now: datetim
     if approval.reason:
         status_line.append(f"; {approval.reason}")
     parts.append(status_line)
-    if action.merge and action.merge.caveats:
-        parts.append(Text.assemble(("Caveats: ", "bold yellow"), " ".join(action.merge.caveats)))
+    caveats = [*(action.merge.caveats if action.merge else ()), *platform_caveats]
+    if caveats:
+        parts.append(Text.assemble(("Caveats: ", "bold yellow"), " ".join(caveats)))
     return Panel(Group(*parts), title=f"approval {approval.id} · {action.kind}", title_align="left")
 
 

@@ -11,9 +11,11 @@ from typing import Any
 
 from slack_sdk import WebClient
 
+from agent.crm.caveats import merge_caveats
 from agent.policy import approval_requirement
-from agent.ports import Clock
+from agent.ports import Clock, RecordLinks
 from bot.blocks import CardContext
+from bot.blocks.card import no_record_url
 from bot.container import Services, build_services
 from bot.directory import SlackGroupDirectory
 from bot.inbox import InboxConsumer, InboxWriter
@@ -73,10 +75,15 @@ class SlackRuntime:
 
     def card_context(self) -> CardContext:
         policy = self.services.policy
+        crm = self.services.crm
         return CardContext(
-            owners={o.id: o for o in self.services.crm.owners()},
+            owners={o.id: o for o in crm.owners()},
             now=self.services.clock.now(),
             undo_window=policy.undo_window,
+            record_url=crm.record_url if isinstance(crm, RecordLinks) else no_record_url,
+            platform_caveats=lambda a: (
+                merge_caveats(crm.name, len(a.record_ids)) if a.kind == "merge" else ()
+            ),
             approvals_needed=lambda a: approval_requirement(policy, a.verdict.gates).min_approvals,
         )
 

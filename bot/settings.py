@@ -23,6 +23,8 @@ DEFAULT_POLICY = Path(__file__).resolve().parent.parent / "policies" / "default.
 DEFAULT_ROUTING = Path(__file__).resolve().parent.parent / "routing.yaml"
 DEFAULT_DATABASE_URL = "sqlite:///.revgate/revgate.db"
 DEFAULT_MODEL = "claude-sonnet-5-5"
+HUBSPOT_API = "https://api.hubapi.com"
+SALESFORCE_LOGIN = "https://login.salesforce.com"
 DEFAULT_HYGIENE_CRON = "0 7 * * *"
 """Daily at 07:00, an hour before the default morning summary, so the summary shows today's run."""
 DEFAULT_ENRICHMENT_CRON = "15 * * * *"
@@ -154,8 +156,42 @@ class Settings(BaseSettings):
     policy_path: Path = Field(DEFAULT_POLICY, validation_alias=AliasChoices("REVGATE_POLICY"))
     routing_path: Path = Field(DEFAULT_ROUTING, validation_alias=AliasChoices("REVGATE_ROUTING"))
     """The routing rules, territories, pools and SLA (``routing.yaml``; ``revgate routing check``)."""
-    crm: Literal["local"] = Field("local", validation_alias=AliasChoices("REVGATE_CRM"))
-    """Which CRM to use; ``local`` is the embedded CRM (HubSpot and Salesforce come with their adapters)."""
+    hubspot_access_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("HUBSPOT_ACCESS_TOKEN")
+    )
+    """A HubSpot private app's access token (``pat-...``)."""
+    hubspot_portal_id: str | None = Field(None, validation_alias=AliasChoices("HUBSPOT_PORTAL_ID"))
+    """The HubSpot account (hub) id, for links from approval cards to records."""
+    hubspot_url: str = Field(HUBSPOT_API, validation_alias=AliasChoices("REVGATE_HUBSPOT_URL"))
+    """Overrides the HubSpot API host (tests point it at a local fake)."""
+    salesforce_instance_url: str | None = Field(
+        None, validation_alias=AliasChoices("SALESFORCE_INSTANCE_URL")
+    )
+    """``https://yourorg.my.salesforce.com``; with an access token, required."""
+    salesforce_access_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SALESFORCE_ACCESS_TOKEN")
+    )
+    salesforce_username: str | None = Field(None, validation_alias=AliasChoices("SALESFORCE_USERNAME"))
+    salesforce_password: SecretStr | None = Field(None, validation_alias=AliasChoices("SALESFORCE_PASSWORD"))
+    salesforce_security_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SALESFORCE_SECURITY_TOKEN")
+    )
+    salesforce_client_id: str | None = Field(None, validation_alias=AliasChoices("SALESFORCE_CLIENT_ID"))
+    """The connected app's consumer key (for the username-password login)."""
+    salesforce_client_secret: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SALESFORCE_CLIENT_SECRET")
+    )
+    salesforce_login_url: str = Field(SALESFORCE_LOGIN, validation_alias=AliasChoices("SALESFORCE_LOGIN_URL"))
+    """``https://test.salesforce.com`` for a sandbox."""
+    salesforce_api_ceiling: float = Field(
+        0.9, gt=0, le=1, validation_alias=AliasChoices("REVGATE_SALESFORCE_API_CEILING")
+    )
+    """The share of the org's daily API requests revgate may use before it stops writing."""
+    crm: Literal["local", "hubspot", "salesforce"] = Field(
+        "local", validation_alias=AliasChoices("REVGATE_CRM")
+    )
+    """Which CRM to use: ``local`` (the embedded CRM), ``hubspot`` or ``salesforce``; checked
+    after the credentials above, so a missing one is reported against this variable."""
     slack_bot_token: SecretStr | None = Field(None, validation_alias=AliasChoices("SLACK_BOT_TOKEN"))
     slack_signing_secret: SecretStr | None = Field(
         None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET")
@@ -218,6 +254,21 @@ class Settings(BaseSettings):
             raise ValueError(f"no routing file at {value}")
         return value
 
+    @field_validator("hubspot_url", "salesforce_instance_url", "salesforce_login_url")
+    @classmethod
+    def _crm_url_shape(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/") if value is not None else None
+
+    @field_validator("crm")
+    @classmethod
+    def _crm_credentials(cls, value: str, info: ValidationInfo) -> str:
+        missing = _crm_credentials_missing(value, info.data)
+        if missing:
+            raise ValueError(f"{value} needs {' and '.join(missing)}")
+        return value
+
     @field_validator("slack_bot_token")
     @classmethod
     def _bot_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
@@ -263,6 +314,25 @@ class Settings(BaseSettings):
             timezone=info.data.get("timezone", ZoneInfo("UTC")),
             at=info.data.get("summary_time", DEFAULT_SUMMARY_TIME),
         )
+
+
+def _crm_credentials_missing(crm: str, given: dict[str, Any]) -> list[str]:
+    """The variables ``crm`` still needs, given the settings validated so far."""
+    if crm == "hubspot":
+        return [] if given.get("hubspot_access_token") else ["HUBSPOT_ACCESS_TOKEN"]
+    if crm != "salesforce":
+        return []
+    if not given.get("salesforce_instance_url") and not given.get("salesforce_username"):
+        return ["SALESFORCE_INSTANCE_URL and SALESFORCE_ACCESS_TOKEN (or SALESFORCE_USERNAME ...)"]
+    if given.get("salesforce_username"):
+        needed = {
+            "SALESFORCE_PASSWORD": "salesforce_password",
+            "SALESFORCE_CLIENT_ID": "salesforce_client_id",
+            "SALESFORCE_CLIENT_SECRET": "salesforce_client_secret",
+        }
+    else:
+        needed = {"SALESFORCE_ACCESS_TOKEN": "salesforce_access_token"}
+    return [variable for variable, name in needed.items() if not given.get(name)]
 
 
 _VARIABLE = {

@@ -335,6 +335,25 @@ class CRMAppliedOpRow(Base):
     applied_at: Mapped[datetime]
 
 
+class CRMWriteLedgerRow(Base):
+    """Idempotency keys a remote CRM adapter has claimed, with how far the write got.
+
+    Neither HubSpot nor Salesforce takes an idempotency key, so the adapter keeps them
+    here: ``started`` before the request leaves, ``done`` once the CRM answered.
+    """
+
+    __tablename__ = "crm_write_ledger"
+
+    crm: Mapped[str] = mapped_column(String(20), primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    operation: Mapped[str] = mapped_column(String(20))
+    record_id: Mapped[str] = mapped_column(String(80))
+    state: Mapped[str] = mapped_column(String(10))
+    result_ref: Mapped[str | None] = mapped_column(String(80))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+
 __all__ = [
     "ApprovalRow",
     "ApprovalVoteRow",
@@ -345,6 +364,7 @@ __all__ = [
     "CRMNoteRow",
     "CRMOwnerRow",
     "CRMRecordRow",
+    "CRMWriteLedgerRow",
     "InboxRow",
     "JobClaimRow",
     "OutboxRow",

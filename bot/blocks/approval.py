@@ -162,8 +162,9 @@ def merge_sections(action: ProposedAction, ctx: CardContext) -> list[SectionBloc
             for name, value in plan.field_plan.items()
         )
     blocks = text_sections("merge", lines, max_blocks=2)
-    if plan.caveats:
-        caveats = [":warning: *Caveats*", *(f"• {escape(one_line(c))}" for c in plan.caveats)]
+    all_caveats = [*plan.caveats, *ctx.platform_caveats(action)]
+    if all_caveats:
+        caveats = [":warning: *Caveats*", *(f"• {escape(one_line(c))}" for c in all_caveats)]
         blocks.extend(text_sections("caveats", caveats, max_blocks=1))
     return blocks
 

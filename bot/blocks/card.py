@@ -7,7 +7,7 @@ decision (Undo while the window is open, Details always).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,7 +25,7 @@ from slack_sdk.models.blocks import (
 )
 
 from agent.describe import describe
-from agent.models import REVERSIBLE_KINDS, Approval, Owner, ProposedAction, Target
+from agent.models import REVERSIBLE_KINDS, Approval, ObjectType, Owner, ProposedAction, Target
 from bot import ids
 from bot.blocks.limits import OPTION_DESCRIPTION_MAX, OPTION_TEXT_MAX, SECTION_TEXT_MAX
 from bot.blocks.text import ELLIPSIS, escape, one_line, people, slack_date, truncate, who
@@ -47,12 +47,17 @@ _TITLE = {
 }
 
 
-def _no_record_url(object_type: str, record_id: str) -> str | None:
+def no_record_url(object_type: ObjectType, record_id: str) -> str | None:
+    """For a CRM whose records have no web page (the embedded one)."""
     return None
 
 
 def _one_approval(approval: Approval) -> int:
     return 1
+
+
+def _no_caveats(action: ProposedAction) -> Sequence[str]:
+    return ()
 
 
 @dataclass(frozen=True)
@@ -64,8 +69,10 @@ class CardContext:
     now: datetime
     undo_window: timedelta
     """``Policy.undo_window``."""
-    record_url: Callable[[str, str], str | None] = _no_record_url
+    record_url: Callable[[ObjectType, str], str | None] = no_record_url
     """``(object_type, record_id) -> URL`` of the record in the CRM, or ``None``."""
+    platform_caveats: Callable[[ProposedAction], Sequence[str]] = _no_caveats
+    """What the CRM itself does that cannot be taken back (``agent.crm.caveats``), per action."""
     max_items: int = 10
     """Records (or rows) shown on a card before "and N more"."""
     approvals_needed: Callable[[Approval], int] = _one_approval

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli import approvals, audit, demo, operations, policy, routing, serve, summary
+from bot.cli import approvals, audit, crm, demo, operations, policy, routing, serve, summary
 
 
 def build_cli() -> typer.Typer:
@@ -24,7 +24,7 @@ def build_cli() -> typer.Typer:
     cli.add_typer(routing.app, name="routing")
     cli.add_typer(audit.app, name="audit")
     cli.add_typer(operations.hygiene, name="hygiene")
-    cli.add_typer(operations.crm, name="crm")
+    cli.add_typer(crm.crm, name="crm")
     cli.add_typer(operations.db, name="db")
     return cli
 

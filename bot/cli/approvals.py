@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from agent.crm.caveats import merge_caveats
 from agent.errors import ApprovalNotFoundError
 from agent.models import APPROVAL_STATUSES
 from bot.cli.common import console, fail, services
@@ -63,7 +64,9 @@ def show(approval_id: str) -> None:
     with services() as svc:
         approval = svc.approvals.get(resolve_id(svc, approval_id))
         owners = {o.id: o for o in svc.crm.owners()}
-        console().print(approval_panel(approval, owners, svc.clock.now()))
+        action = approval.action
+        caveats = merge_caveats(svc.crm.name, len(action.record_ids)) if action.kind == "merge" else []
+        console().print(approval_panel(approval, owners, svc.clock.now(), platform_caveats=caveats))
 
 
 @app.command()

@@ -11,10 +11,11 @@ from typing import Annotated
 import typer
 from rich.rule import Rule
 
+from agent.crm.local import LocalCRM
 from agent.crm.seed import seed_crm
 from agent.models import Approval
 from agent.policy import Policy, approval_requirement
-from bot.cli.common import console, services, settings
+from bot.cli.common import console, fail, services, settings
 from bot.render import approval_panel, refused_table, run_table
 
 DEMO_DB = Path(".revgate/demo.db")
@@ -31,9 +32,12 @@ def demo(
         Path(f"{database}{suffix}").unlink(missing_ok=True)
     # Absolute, so the printed commands work from any directory.
     url = f"sqlite:///{database.resolve()}"
-    config = settings().model_copy(update={"database_url": url})
+    # The demo always runs on the embedded CRM, whatever REVGATE_CRM says: it writes sample data.
+    config = settings().model_copy(update={"database_url": url, "crm": "local"})
     out = console()
     with services(config) as svc:
+        if not isinstance(svc.crm, LocalCRM):
+            fail(f"the demo runs on the embedded CRM, not {svc.crm.name}")
         report_seed = seed_crm(svc.crm, records=records, seed=seed, now=svc.clock.now())
         out.print(Rule("1. A sample CRM with realistic defects"))
         out.print(f"{report_seed.records_total} records (seed {seed}) in {database}")

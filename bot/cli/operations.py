@@ -1,4 +1,4 @@
-"""``revgate hygiene``, ``revgate crm`` and ``revgate db``: running passes and looking after data."""
+"""``revgate hygiene`` and ``revgate db``: running passes and looking after the schema."""
 
 from __future__ import annotations
 
@@ -10,15 +10,13 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from agent.crm.seed import seed_crm
 from agent.models import ObjectType
 from agent.store.database import Database, current_revision, head_revision, upgrade
-from bot.cli.common import console, fail, reported_errors, services, settings
+from bot.cli.common import console, reported_errors, services, settings
 from bot.container import PlannerChoice
 from bot.render import planner_line, refused_table, run_table
 
 hygiene = typer.Typer(help="CRM hygiene passes.", no_args_is_help=True)
-crm = typer.Typer(help="The embedded CRM.", no_args_is_help=True)
 db = typer.Typer(help="The database schema.", no_args_is_help=True)
 
 
@@ -102,19 +100,6 @@ def run_progress(out: Console) -> Iterator[BarProgress | None]:
         for task in progress.tasks:
             if task.total is not None:
                 progress.update(task.id, completed=task.total)
-
-
-@crm.command("seed")
-def crm_seed(
-    records: Annotated[int, typer.Option(min=1, help="Leads + contacts + accounts.")] = 200,
-    seed: Annotated[int, typer.Option(help="Same seed, same data.")] = 7,
-) -> None:
-    """Fill the embedded CRM with realistic sample data and planted defects."""
-    with services() as svc:
-        if any(svc.crm.count(t) for t in ("lead", "contact", "account")):
-            fail("the embedded CRM already has records; use a fresh DATABASE_URL to seed again")
-        report = seed_crm(svc.crm, records=records, seed=seed, now=svc.clock.now())
-        console().print(f"Seeded {report.records_total} records: {report}")
 
 
 @db.command("upgrade")

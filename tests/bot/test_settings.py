@@ -144,3 +144,78 @@ def test_a_bad_scheduler_setting_stops_start_up_naming_the_variable(
 
     assert f"{variable}:" in str(error.value)
     assert says in str(error.value)
+
+
+# -- the CRM's credentials ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "missing"),
+    [
+        ({"REVGATE_CRM": "hubspot"}, ["HUBSPOT_ACCESS_TOKEN"]),
+        (
+            {"REVGATE_CRM": "salesforce", "SALESFORCE_INSTANCE_URL": "https://acme.my.salesforce.com"},
+            ["SALESFORCE_ACCESS_TOKEN"],
+        ),
+        (
+            {"REVGATE_CRM": "salesforce", "SALESFORCE_USERNAME": "ops@acme.io"},
+            ["SALESFORCE_PASSWORD", "SALESFORCE_CLIENT_ID", "SALESFORCE_CLIENT_SECRET"],
+        ),
+        ({"REVGATE_CRM": "salesforce"}, ["SALESFORCE_INSTANCE_URL", "SALESFORCE_USERNAME"]),
+    ],
+)
+def test_a_crm_without_its_credentials_stops_start_up_naming_what_is_missing(
+    monkeypatch: pytest.MonkeyPatch, given: dict[str, str], missing: list[str]
+) -> None:
+    for variable, value in given.items():
+        monkeypatch.setenv(variable, value)
+
+    with pytest.raises(SettingsError) as error:
+        load_settings()
+
+    message = str(error.value)
+    assert "REVGATE_CRM:" in message
+    assert all(variable in message for variable in missing)
+
+
+def test_hubspot_needs_only_its_token_and_keeps_it_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REVGATE_CRM", "hubspot")
+    monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", "pat-na1-very-secret")
+
+    settings = load_settings()
+
+    assert settings.crm == "hubspot"
+    assert settings.hubspot_url == "https://api.hubapi.com"
+    assert "very-secret" not in repr(settings)
+
+
+def test_salesforce_takes_an_access_token_or_a_username_login(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REVGATE_CRM", "salesforce")
+    monkeypatch.setenv("SALESFORCE_INSTANCE_URL", "https://acme.my.salesforce.com/")
+    monkeypatch.setenv("SALESFORCE_ACCESS_TOKEN", "00D-very-secret")
+    with_token = load_settings()
+    monkeypatch.delenv("SALESFORCE_ACCESS_TOKEN")
+    for variable, value in {
+        "SALESFORCE_USERNAME": "ops@acme.io",
+        "SALESFORCE_PASSWORD": "hunter2",
+        "SALESFORCE_CLIENT_ID": "3MVG9",
+        "SALESFORCE_CLIENT_SECRET": "shh",
+    }.items():
+        monkeypatch.setenv(variable, value)
+    with_login = load_settings()
+
+    assert with_token.salesforce_instance_url == "https://acme.my.salesforce.com"
+    assert with_login.salesforce_username == "ops@acme.io"
+    assert with_login.salesforce_login_url == "https://login.salesforce.com"
+    assert "very-secret" not in repr(with_token)
+    assert "hunter2" not in repr(with_login)
+
+
+@pytest.mark.parametrize("value", ["0", "1.5"])
+def test_the_salesforce_api_ceiling_is_a_share_of_the_daily_limit(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("REVGATE_SALESFORCE_API_CEILING", value)
+
+    with pytest.raises(SettingsError, match="REVGATE_SALESFORCE_API_CEILING:"):
+        load_settings()

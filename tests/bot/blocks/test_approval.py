@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from slack_sdk.models.blocks import ContextBlock, SectionBlock
 
+from agent.crm.caveats import merge_caveats
 from agent.models import FieldChange, ProposedAction, Target
 from bot import ids
 from bot.blocks import build_approval_message
@@ -175,6 +176,17 @@ def test_merge_card_shows_survivor_others_plan_and_caveats() -> None:
     assert "• *phone* → +15550100" in plan
     assert "open opportunity" in text_of(message.blocks, "caveats")
     assert "diff" not in block_ids(message.blocks)
+
+
+def test_merge_card_shows_the_crms_own_caveats_after_the_plans() -> None:
+    ctx = context(platform_caveats=lambda action: merge_caveats("hubspot", len(action.record_ids)))
+
+    caveats = text_of(build_approval_message(approval(merge_of_three()), ctx).blocks, "caveats")
+
+    assert "open opportunity" in caveats
+    assert "HubSpot merges cannot be undone." in caveats
+    assert "this takes 2 merges in a row" in caveats
+    assert caveats.index("open opportunity") < caveats.index("HubSpot")
 
 
 def test_blast_radius_counts_records_owners_revenue_and_reversibility() -> None:
