@@ -193,7 +193,10 @@ class Executor:
             rid: dict(record.fields) | {OWNER_FIELD: record.owner_id} for rid, record in records.items()
         }
         return ExecutionResult(
-            written=[survivor_id, *others], versions={survivor_id: survivor.version}, pre_image=pre_image
+            written=[survivor_id, *others],
+            versions={survivor.id: survivor.version},
+            pre_image=pre_image,
+            survivor_id=survivor.id,
         )
 
     # -- checks ----------------------------------------------------------------

@@ -324,3 +324,5 @@ class ExecutionResult(_Frozen):
     """Record id -> the changed fields' values before the write (for undo)."""
     replayed: bool = False
     """True when the CRM had already applied this idempotency key."""
+    survivor_id: str | None = None
+    """A merge's record as it is now; HubSpot gives it a new id, other CRMs keep the plan's survivor."""

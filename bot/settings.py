@@ -319,7 +319,8 @@ class Settings(BaseSettings):
 def _crm_credentials_missing(crm: str, given: dict[str, Any]) -> list[str]:
     """The variables ``crm`` still needs, given the settings validated so far."""
     if crm == "hubspot":
-        return [] if given.get("hubspot_access_token") else ["HUBSPOT_ACCESS_TOKEN"]
+        needed = {"HUBSPOT_ACCESS_TOKEN": "hubspot_access_token", "HUBSPOT_PORTAL_ID": "hubspot_portal_id"}
+        return [variable for variable, name in needed.items() if not given.get(name)]
     if crm != "salesforce":
         return []
     if not given.get("salesforce_instance_url") and not given.get("salesforce_username"):

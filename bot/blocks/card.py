@@ -28,7 +28,7 @@ from agent.describe import describe
 from agent.models import REVERSIBLE_KINDS, Approval, ObjectType, Owner, ProposedAction, Target
 from bot import ids
 from bot.blocks.limits import OPTION_DESCRIPTION_MAX, OPTION_TEXT_MAX, SECTION_TEXT_MAX
-from bot.blocks.text import ELLIPSIS, escape, one_line, people, slack_date, truncate, who
+from bot.blocks.text import ELLIPSIS, escape, link, one_line, people, slack_date, truncate, who
 
 HEADER = "header"
 STATUS = "status"
@@ -214,6 +214,11 @@ def _executed_lines(approval: Approval, ctx: CardContext, deciders: str, list_sk
     if result.get("replayed"):
         summary += " The CRM had already applied it; nothing was written twice."
     lines = [summary]
+    merge = approval.action.merge
+    now_id = result.get("survivor_id")
+    if merge is not None and now_id and now_id != merge.survivor_id:
+        merged = link(f"`{escape(str(now_id))}`", ctx.record_url(approval.action.object_type, str(now_id)))
+        lines.append(f"The merged record has a new id in the CRM: {merged}.")
     for n, (record_id, why) in enumerate(skipped.items() if list_skipped else ()):
         if n == ctx.max_items:
             lines.append(f"{ELLIPSIS} and {len(skipped) - n} more skipped (see Details)")

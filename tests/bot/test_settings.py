@@ -152,7 +152,8 @@ def test_a_bad_scheduler_setting_stops_start_up_naming_the_variable(
 @pytest.mark.parametrize(
     ("given", "missing"),
     [
-        ({"REVGATE_CRM": "hubspot"}, ["HUBSPOT_ACCESS_TOKEN"]),
+        ({"REVGATE_CRM": "hubspot"}, ["HUBSPOT_ACCESS_TOKEN", "HUBSPOT_PORTAL_ID"]),
+        ({"REVGATE_CRM": "hubspot", "HUBSPOT_PORTAL_ID": "4412345"}, ["HUBSPOT_ACCESS_TOKEN"]),
         (
             {"REVGATE_CRM": "salesforce", "SALESFORCE_INSTANCE_URL": "https://acme.my.salesforce.com"},
             ["SALESFORCE_ACCESS_TOKEN"],
@@ -178,9 +179,12 @@ def test_a_crm_without_its_credentials_stops_start_up_naming_what_is_missing(
     assert all(variable in message for variable in missing)
 
 
-def test_hubspot_needs_only_its_token_and_keeps_it_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hubspot_needs_its_token_and_portal_and_keeps_the_token_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("REVGATE_CRM", "hubspot")
     monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", "pat-na1-very-secret")
+    monkeypatch.setenv("HUBSPOT_PORTAL_ID", "4412345")
 
     settings = load_settings()
 

@@ -332,3 +332,25 @@ def test_record_with_many_changed_fields_is_valid() -> None:
     )
     for status in STATUSES:
         assert_valid_message(build_approval_message(approval(action, status), context()))
+
+
+def test_an_executed_merge_links_the_new_id_the_crm_gave_the_merged_record() -> None:
+    result = {"written": ["A1", "A2", "A3"], "survivor_id": "A9"}
+    ctx = context(record_url=lambda object_type, record_id: f"https://crm.example/{object_type}/{record_id}")
+
+    status = text_of(
+        build_approval_message(approval(merge_of_three(), "executed", result=result), ctx).blocks, "status"
+    )
+
+    assert "new id in the CRM: <https://crm.example/account/A9|`A9`>" in status
+
+
+def test_an_executed_merge_that_kept_its_survivor_id_says_nothing_of_ids() -> None:
+    result = {"written": ["A1", "A2", "A3"], "survivor_id": "A1"}
+
+    status = text_of(
+        build_approval_message(approval(merge_of_three(), "executed", result=result), context()).blocks,
+        "status",
+    )
+
+    assert "new id" not in status
