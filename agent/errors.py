@@ -7,6 +7,8 @@
     ├── PolicyError              the policy file cannot be used
     │   └── PolicyFileError      ... with every problem and its line (``.problems``)
     ├── RoutingFileError         the routing file cannot be used (``.problems``, each with its line)
+    ├── CalendarFeedError        a member's iCalendar feed cannot be read (not iCalendar, a broken date)
+    ├── LeadNotRoutedError       a meeting was asked for a lead nobody owns yet
     ├── CompanyCsvError          a user company CSV is malformed (``.path``, ``.line``, ``.column``;
     │                            defined in ``agent.enrich.company_table``)
     ├── PolicyDeniedError        the policy forbids the action (``.verdict``)
@@ -76,6 +78,14 @@ class RoutingFileError(AgentError):
         self.problems = problems
         lines = "\n".join(f"  {path}: {p}" for p in problems)
         super().__init__(f"routing file {path} has {len(problems)} problem(s):\n{lines}")
+
+
+class CalendarFeedError(AgentError, ValueError):
+    """A calendar feed cannot be read: not iCalendar, or a property that matters is broken."""
+
+
+class LeadNotRoutedError(AgentError):
+    """The lead has no owner: it must be routed before a meeting can be proposed."""
 
 
 class PolicyDeniedError(AgentError):

@@ -97,6 +97,19 @@ class Member(_Model):
     out_of_office: tuple[OutOfOffice, ...] = ()
     max_open_leads: int | None = Field(None, ge=0)
     max_per_day: int | None = Field(None, ge=0)
+    calendar: str | None = Field(None, min_length=1)
+    """A file (relative to this routing file) or an https URL of the member's iCalendar feed."""
+
+    @field_validator("calendar")
+    @classmethod
+    def _calendar_source(cls, value: str | None) -> str | None:
+        # Only files and web feeds are read (agent.meetings.calendars); another scheme would
+        # otherwise be taken for a file name and fail later, far from the line that wrote it.
+        if value is not None and "://" in value:
+            scheme = value.split("://", 1)[0].lower()
+            if scheme not in ("https", "http", "webcal"):
+                raise ValueError(f"calendar must be a file or an https URL, not a {scheme}:// address")
+        return value
 
     @field_validator("hours")
     @classmethod

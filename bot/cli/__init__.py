@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli import approvals, audit, crm, demo, operations, policy, routing, serve, summary
+from bot.cli import approvals, audit, crm, demo, meetings, operations, policy, routing, serve, summary
 
 
 def build_cli() -> typer.Typer:
@@ -22,6 +22,7 @@ def build_cli() -> typer.Typer:
     cli.add_typer(approvals.app, name="approvals")
     cli.add_typer(policy.app, name="policy")
     cli.add_typer(routing.app, name="routing")
+    cli.add_typer(meetings.app, name="meetings")
     cli.add_typer(audit.app, name="audit")
     cli.add_typer(operations.hygiene, name="hygiene")
     cli.add_typer(crm.crm, name="crm")
