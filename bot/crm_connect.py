@@ -31,6 +31,7 @@ def connect_crm(
             ledger=WriteLedger(database, crm="hubspot", clock=clock),
             clock=clock,
             host=settings.hubspot_url,
+            app_url=settings.hubspot_app_url,
         )
     if settings.crm == "salesforce":
         from agent.crm.salesforce import SalesforceCRM

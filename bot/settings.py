@@ -24,6 +24,7 @@ DEFAULT_ROUTING = Path(__file__).resolve().parent.parent / "routing.yaml"
 DEFAULT_DATABASE_URL = "sqlite:///.revgate/revgate.db"
 DEFAULT_MODEL = "claude-sonnet-5-5"
 HUBSPOT_API = "https://api.hubapi.com"
+HUBSPOT_APP = "https://app.hubspot.com"
 SALESFORCE_LOGIN = "https://login.salesforce.com"
 DEFAULT_HYGIENE_CRON = "0 7 * * *"
 """Daily at 07:00, an hour before the default morning summary, so the summary shows today's run."""
@@ -164,6 +165,8 @@ class Settings(BaseSettings):
     """The HubSpot account (hub) id, for links from approval cards to records."""
     hubspot_url: str = Field(HUBSPOT_API, validation_alias=AliasChoices("REVGATE_HUBSPOT_URL"))
     """Overrides the HubSpot API host (tests point it at a local fake)."""
+    hubspot_app_url: str = Field(HUBSPOT_APP, validation_alias=AliasChoices("REVGATE_HUBSPOT_APP_URL"))
+    """The HubSpot web UI that cards link to (``https://app-eu1.hubspot.com`` for an EU portal)."""
     salesforce_instance_url: str | None = Field(
         None, validation_alias=AliasChoices("SALESFORCE_INSTANCE_URL")
     )
@@ -254,7 +257,7 @@ class Settings(BaseSettings):
             raise ValueError(f"no routing file at {value}")
         return value
 
-    @field_validator("hubspot_url", "salesforce_instance_url", "salesforce_login_url")
+    @field_validator("hubspot_url", "hubspot_app_url", "salesforce_instance_url", "salesforce_login_url")
     @classmethod
     def _crm_url_shape(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):

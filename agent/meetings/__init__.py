@@ -10,5 +10,7 @@ Pure and deterministic: no Slack, no CRM, no database, no clock (``now`` is alwa
 - :mod:`~agent.meetings.hours`: working or business hours in wall-clock terms;
 - :mod:`~agent.meetings.slots`: the first slots that fit both parties, or why none does, and
   the re-check before booking (``still_free``);
+- :mod:`~agent.meetings.invites`: the iCalendar invite of a booking, and its reschedule and
+  cancellation (one ``UID``, a rising ``SEQUENCE``);
 - :mod:`~agent.meetings.intervals`: the ``[start, end)`` arithmetic underneath.
 """

@@ -129,3 +129,21 @@ def test_salesforce_logs_in_with_the_connected_apps_password_flow(
     assert isinstance(crm, SalesforceCRM)
     assert user in {o.id for o in crm.owners()}
     assert len(salesforce.requests_to("POST", "/services/oauth2/token")) == 1
+
+
+def test_an_eu_portals_cards_link_to_the_eu_web_ui(
+    monkeypatch: pytest.MonkeyPatch, database: Database
+) -> None:
+    settings = _settings(
+        monkeypatch,
+        {
+            "REVGATE_CRM": "hubspot",
+            "HUBSPOT_ACCESS_TOKEN": "pat-eu1-token",
+            "HUBSPOT_PORTAL_ID": "26000001",
+            "REVGATE_HUBSPOT_APP_URL": "https://app-eu1.hubspot.com/",
+        },
+    )
+    crm = _connect(settings, database)
+
+    assert isinstance(crm, HubSpotCRM)
+    assert crm.record_url("lead", "501") == "https://app-eu1.hubspot.com/contacts/26000001/record/0-1/501"
