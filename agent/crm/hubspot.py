@@ -58,7 +58,7 @@ from agent.crm.hubspot_search import filter_, scan, type_groups
 from agent.crm.hubspot_transport import HubSpotObject, HubSpotTransport
 from agent.crm.ledger import WriteLedger
 from agent.crm.retry import Retrying
-from agent.errors import CRMConflictError, CRMError, CRMNotFoundError, CRMUnavailableError, CRMValidationError
+from agent.errors import CRMConflictError, CRMError, CRMNotFoundError, CRMValidationError
 from agent.models import OWNER_FIELD, FieldValue, Note, ObjectType, Owner, Record
 from agent.ports import Clock
 
@@ -380,14 +380,9 @@ class HubSpotCRM:
         return record
 
     def send_write(self, key: str, request: Callable[[], _T]) -> _T:
-        """Send one write; free the key if HubSpot refused it, keep it ``started`` after a 5xx."""
-        try:
+        """Send one write under :meth:`WriteLedger.sending` (refused: key freed; 5xx: kept ``started``)."""
+        with self._ledger.sending(key):
             return request()
-        except CRMUnavailableError:
-            raise
-        except CRMError:
-            self._ledger.release(key)
-            raise
 
 
 def _owner(raw: Mapping[str, Any]) -> Owner:

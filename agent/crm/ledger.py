@@ -19,13 +19,15 @@ it over.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 
-from agent.errors import CRMValidationError
+from agent.errors import CRMError, CRMUnavailableError, CRMValidationError
 from agent.ports import Clock
 from agent.store.database import Database
 from agent.store.rows import CRMWriteLedgerRow
@@ -109,6 +111,24 @@ class WriteLedger:
     def finish(self, key: str, result_ref: str | None = None) -> None:
         """The CRM applied the write: later calls with ``key`` are replays."""
         self._set(key, state="done", result_ref=result_ref, finished=True)
+
+    @contextmanager
+    def sending(self, key: str, *, releasable: bool = True) -> Iterator[None]:
+        """Around the request that writes: what its outcome means for ``key``.
+
+        A refusal (any ``CRMError`` but ``CRMUnavailableError``) wrote nothing, so the key is
+        released for a corrected retry, unless an earlier step of the same write already
+        applied (``releasable=False``). After a 5xx or an unreachable CRM the key stays
+        ``started``: the write may have landed, and the next attempt looks before writing.
+        """
+        try:
+            yield
+        except CRMUnavailableError:
+            raise
+        except CRMError:
+            if releasable:
+                self.release(key)
+            raise
 
     def release(self, key: str) -> None:
         """The attempt wrote nothing: forget the claim so a retry may write."""

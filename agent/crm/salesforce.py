@@ -72,7 +72,7 @@ from agent.crm.salesforce_fields import (
 )
 from agent.crm.salesforce_merge import MergeChain
 from agent.crm.versions import content_version
-from agent.errors import CRMConflictError, CRMError, CRMNotFoundError, CRMUnavailableError, CRMValidationError
+from agent.errors import CRMConflictError, CRMNotFoundError, CRMUnavailableError, CRMValidationError
 from agent.models import OWNER_FIELD, FieldValue, Note, ObjectType, Owner, Record
 from agent.ports import Clock
 
@@ -242,21 +242,16 @@ class SalesforceCRM:
                 if not entry.done:
                     self._ledger.finish(idempotency_key)
                 return self._present(current, record_id)
-        try:
+        with self._ledger.sending(idempotency_key):
             current = self._checked(object_type, record_id, expected_version)
             self.connection.check_headroom()
-            self.patch(object_type, record_id, payload, unmodified_since=current.updated_at)
-        except PreconditionFailed:
-            self._ledger.release(idempotency_key)
-            now = self.get(object_type, record_id)
-            raise CRMConflictError(
-                record_id, expected_version, None if now is None else now.version
-            ) from None
-        except CRMUnavailableError:
-            raise
-        except CRMError:
-            self._ledger.release(idempotency_key)
-            raise
+            try:
+                self.patch(object_type, record_id, payload, unmodified_since=current.updated_at)
+            except PreconditionFailed:
+                now = self.get(object_type, record_id)
+                raise CRMConflictError(
+                    record_id, expected_version, None if now is None else now.version
+                ) from None
         self._ledger.finish(idempotency_key)
         return self._present(self.get(object_type, record_id), record_id)
 
@@ -290,7 +285,7 @@ class SalesforceCRM:
                 self._ledger.finish(idempotency_key)
             return
         name = SOBJECTS[object_type].name
-        try:
+        with self._ledger.sending(idempotency_key):
             self._checked(object_type, record_id, expected_version)
             self.connection.check_headroom()
             self.connection.write(
@@ -298,11 +293,6 @@ class SalesforceCRM:
                     f"sobjects/{name}/{record_id}", method="DELETE", **self.connection.options
                 )
             )
-        except CRMUnavailableError:
-            raise
-        except CRMError:
-            self._ledger.release(idempotency_key)
-            raise
         self._ledger.finish(idempotency_key)
 
     def add_note(self, object_type: ObjectType, record_id: str, body: str, *, idempotency_key: str) -> Note:
@@ -321,17 +311,12 @@ class SalesforceCRM:
                 raise CRMNotFoundError(f"note {entry.result_ref} of {record_id} is gone")
         title = (body.strip().splitlines() or ["Note"])[0][:_NOTE_TITLE_LENGTH]
         note = {"ParentId": record_id, "Title": title, "Body": body}
-        try:
+        with self._ledger.sending(idempotency_key):
             self._present(self.get(object_type, record_id), record_id)
             self.connection.check_headroom()
             created = self.connection.write(
                 lambda sf: sf.restful("sobjects/Note", method="POST", json=note, **self.connection.options)
             )
-        except CRMUnavailableError:
-            raise
-        except CRMError:
-            self._ledger.release(idempotency_key)
-            raise
         if not isinstance(created, dict) or "id" not in created:
             raise CRMUnavailableError(f"Salesforce created note of {record_id} without an id: {created!r}")
         note_id = str(created["id"])

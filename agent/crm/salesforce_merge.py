@@ -126,16 +126,10 @@ class MergeChain:
         batches = [pending[i : i + MAX_MERGED_PER_CALL] for i in range(0, len(pending), MAX_MERGED_PER_CALL)]
         for n, batch in enumerate(batches):
             values = final if n == len(batches) - 1 else {}
-            try:
+            with self._ledger.sending(key, releasable=not applied):
                 result = self._connection.write(self._call(sobject.name, survivor.id, batch, values))
                 if not result.success:
                     raise _refused(result)
-            except CRMUnavailableError:
-                raise
-            except CRMError:
-                if not applied:
-                    self._ledger.release(key)
-                raise
             applied = True
             self._ledger.progress(key, str(losers.index(batch[-1]) + 1))
 

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from agent.crm.ledger import LedgerEntry, WriteLedger
-from agent.errors import CRMValidationError
+from agent.errors import CRMConflictError, CRMUnavailableError, CRMValidationError
 from agent.store.database import Database
 from tests.support.fakes import FixedClock
 
@@ -113,3 +113,35 @@ def test_of_two_concurrent_claims_exactly_one_wins(ledger: WriteLedger) -> None:
     losers = [r for r in results if isinstance(r, LedgerEntry)]
     assert len(losers) == 7
     assert {(r.operation, r.record_id, r.state) for r in losers} == {("update", "101", "started")}
+
+
+def test_a_write_the_crm_refused_frees_its_key(ledger: WriteLedger) -> None:
+    ledger.claim("k-1", "update", "101")
+
+    with pytest.raises(CRMConflictError), ledger.sending("k-1"):
+        raise CRMConflictError("101", "v1", "v2")
+
+    assert ledger.entry("k-1") is None
+
+
+def test_a_write_that_met_a_5xx_keeps_its_key_started(ledger: WriteLedger) -> None:
+    ledger.claim("k-1", "update", "101")
+
+    with pytest.raises(CRMUnavailableError), ledger.sending("k-1"):
+        raise CRMUnavailableError("502 from the CRM")
+
+    entry = ledger.entry("k-1")
+    assert entry is not None
+    assert entry.state == "started"
+
+
+def test_a_refused_step_after_an_applied_one_keeps_the_key_and_its_progress(ledger: WriteLedger) -> None:
+    ledger.claim("k-1", "merge", "101")
+    ledger.progress("k-1", "1")
+
+    with pytest.raises(CRMValidationError), ledger.sending("k-1", releasable=False):
+        raise CRMValidationError("the CRM refused the second merge call")
+
+    entry = ledger.entry("k-1")
+    assert entry is not None
+    assert (entry.state, entry.result_ref) == ("started", "1")
