@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from agent.models import OWNER_FIELD, Owner, ProposedAction
+from agent.models import OWNER_FIELD, MeetingPlan, Owner, ProposedAction
 
 _VERB = {
     "update_lead_status": "Set the status of",
@@ -15,6 +17,7 @@ _VERB = {
     "change_owner": "Change the owner of",
     "merge": "Merge",
     "delete": "Delete",
+    "book_meeting": "Book a meeting with",
 }
 
 
@@ -25,6 +28,22 @@ def owner_name(owner_id: object, owners: Mapping[str, Owner]) -> str:
     if owner is None:
         return str(owner_id)
     return owner.name if owner.active else f"{owner.name} (inactive)"
+
+
+def local_time(moment: datetime, zone: str) -> str:
+    """``Tue 25 Nov 09:00 Europe/Berlin``."""
+    return f"{moment.astimezone(ZoneInfo(zone)):%a %d %b %H:%M} {zone}"
+
+
+def meeting_phrase(plan: MeetingPlan) -> str:
+    """``a 30-minute meeting of Ann Lee with Debra Jones on Tue 25 Nov 09:00 America/New_York
+    (15:00 Europe/Berlin for the lead)``."""
+    minutes = int((plan.end - plan.start).total_seconds() // 60)
+    lead_local = plan.start.astimezone(ZoneInfo(plan.lead_zone))
+    return (
+        f"a {minutes}-minute meeting of {plan.lead_name} with {plan.rep_name} on "
+        f"{local_time(plan.start, plan.rep_zone)} ({lead_local:%a %H:%M} {plan.lead_zone} for the lead)"
+    )
 
 
 def subject(action: ProposedAction) -> str:
@@ -53,6 +72,8 @@ def describe(action: ProposedAction, owners: Mapping[str, Owner] | None = None) 
             f"{verb} {subject(action)} from {owner_name(change.before, owners)} "
             f"to {owner_name(change.after, owners)}."
         )
+    if kind == "book_meeting" and action.meeting is not None:
+        return f"Book {meeting_phrase(action.meeting)}."
     if kind == "update_lead_status" and len(action.targets) == 1:
         change = action.targets[0].changes["status"]
         return f"Set the status of {subject(action)} from {change.before} to {change.after}."

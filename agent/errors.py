@@ -9,6 +9,10 @@
     ├── RoutingFileError         the routing file cannot be used (``.problems``, each with its line)
     ├── CalendarFeedError        a member's iCalendar feed cannot be read (not iCalendar, a broken date)
     ├── LeadNotRoutedError       a meeting was asked for a lead nobody owns yet
+    ├── MeetingError
+    │   ├── MeetingNotFoundError   no booked meeting has that id
+    │   └── MeetingClosedError     the meeting is cancelled (or over): it cannot change
+    ├── InviteDeliveryError      a meeting invite could not be handed to the mail server
     ├── CompanyCsvError          a user company CSV is malformed (``.path``, ``.line``, ``.column``;
     │                            defined in ``agent.enrich.company_table``)
     ├── PolicyDeniedError        the policy forbids the action (``.verdict``)
@@ -21,6 +25,7 @@
     │   └── UndoNotAllowedError
     ├── ExecutionError
     │   ├── StaleRecordError      the record changed since the plan (-> superseded)
+    │   │   └── SlotTakenError    the meeting's slot was taken since the plan (-> superseded, re-planned)
     │   └── PostConditionError    the CRM did not end up as written
     ├── CRMError
     │   ├── CRMNotFoundError
@@ -88,6 +93,22 @@ class LeadNotRoutedError(AgentError):
     """The lead has no owner: it must be routed before a meeting can be proposed."""
 
 
+class MeetingError(AgentError):
+    """A booked meeting cannot be changed as asked."""
+
+
+class MeetingNotFoundError(MeetingError):
+    pass
+
+
+class MeetingClosedError(MeetingError):
+    pass
+
+
+class InviteDeliveryError(AgentError):
+    """The invite could not be handed over (mail server down, refused, folder not writable)."""
+
+
 class PolicyDeniedError(AgentError):
     def __init__(self, message: str, rule: str) -> None:
         self.rule = rule
@@ -140,6 +161,20 @@ class StaleRecordError(ExecutionError):
         self.current = current
         now = "deleted" if current is None else f"version {current}"
         super().__init__(f"record {record_id} changed since the plan (planned version {planned}, now {now})")
+
+
+class SlotTakenError(StaleRecordError):
+    """The meeting's time is no longer free: something was booked over it since the plan.
+
+    A :class:`StaleRecordError` so every path that supersedes stale plans supersedes it;
+    the booking service then plans again from fresh calendars.
+    """
+
+    def __init__(self, record_id: str, why: str) -> None:
+        ExecutionError.__init__(self, why)
+        self.record_id = record_id
+        self.planned = ""
+        self.current = ""
 
 
 class PostConditionError(ExecutionError):

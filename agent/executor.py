@@ -13,6 +13,7 @@ proposal id, so a retry after a crash never writes twice.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -21,6 +22,7 @@ from agent.errors import (
     CRMConflictError,
     CRMNotFoundError,
     PostConditionError,
+    RoutingFileError,
     StaleRecordError,
     ValidationFailedError,
 )
@@ -35,16 +37,24 @@ from agent.models import (
 )
 from agent.ports import CRMClient
 
+if TYPE_CHECKING:  # the writer needs the routing package, which imports the runner, which imports this
+    from agent.meetings.writer import MeetingWriter
+
 
 def is_bulk(action: ProposedAction) -> bool:
-    return action.kind != "merge" and len(action.targets) > 1
+    return action.kind not in ("merge", "book_meeting") and len(action.targets) > 1
 
 
 class Executor:
-    """Runs proposals against a CRM, with pre-flight validation and post-condition checks."""
+    """Runs proposals against a CRM, with pre-flight validation and post-condition checks.
 
-    def __init__(self, crm: CRMClient) -> None:
+    ``meetings`` gives the meeting writer ``book_meeting`` actions go to (built on first use:
+    it needs the routing file's calendars); without it a booking is refused.
+    """
+
+    def __init__(self, crm: CRMClient, *, meetings: Callable[[], MeetingWriter] | None = None) -> None:
         self.crm = crm
+        self._meetings = meetings
 
     def execute(self, action: ProposedAction, *, key: str) -> ExecutionResult:
         """Apply ``action`` once, whatever number of times it is called with ``key``.
@@ -58,6 +68,14 @@ class Executor:
         problems = shape_problems(action)
         if problems:
             raise ValidationFailedError("; ".join(problems))
+        if action.kind == "book_meeting":
+            if self._meetings is None:
+                raise ValidationFailedError("meetings cannot be booked here: no meeting writer is set up")
+            try:
+                writer = self._meetings()
+            except RoutingFileError as broken:
+                raise ValidationFailedError(f"meetings cannot be booked: {broken}") from broken
+            return writer.book_meeting(action, key=key)
         records = self.crm.get_many(action.object_type, action.record_ids)
         self._validate_values(action)
         if action.kind == "merge":

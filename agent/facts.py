@@ -1,13 +1,15 @@
 """What the data says about a proposed action: the policy's input.
 
 ``bulk_operations`` and ``high_value_changes`` are decided here from the records
-as the CRM holds them, never from what a planner (or a model) claims.
+as the CRM holds them, never from what a planner (or a model) claims; a meeting's
+``outside_working_hours`` and ``other_rep`` by :mod:`agent.meetings.conditions`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from agent.meetings.conditions import other_rep, outside_working_hours
 from agent.models import ActionFacts, ActionKind, ProposedAction, Record
 from agent.policy import Policy
 
@@ -57,9 +59,12 @@ def gather_facts(
 ) -> ActionFacts:
     """The facts ``policy.evaluate`` needs, computed from ``records`` (id -> record)."""
     field = policy.high_value_changes.field if policy.high_value_changes else None
+    meeting = action.meeting
     return ActionFacts(
         effective_kind=effective_kind(action, records),
         records_touched=len(action.targets),
         max_value=max_value(action, records, field) if field else None,
         run_records_touched=run_records_touched,
+        outside_working_hours=outside_working_hours(meeting) if meeting else None,
+        other_rep=other_rep(meeting, records.get(action.targets[0].record_id)) if meeting else None,
     )

@@ -6,10 +6,12 @@ These are pydantic models, never ORM rows: the store converts between the two
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 ObjectType = Literal["lead", "contact", "account"]
 """The CRM objects revgate reads and writes (owners are :class:`Owner`)."""
@@ -23,14 +25,20 @@ ActionKind = Literal[
     "change_owner",
     "merge",
     "delete",
+    "book_meeting",
 ]
 """Every kind of change the agent can propose."""
 
-Condition = Literal["bulk_operations", "high_value_changes"]
+Condition = Literal["bulk_operations", "high_value_changes", "outside_working_hours", "other_rep"]
 """Policy conditions evaluated on the data, never on what a planner claims."""
 
 ACTION_KINDS: tuple[ActionKind, ...] = ActionKind.__args__  # type: ignore[attr-defined]
 CONDITIONS: tuple[Condition, ...] = Condition.__args__  # type: ignore[attr-defined]
+PLANNER_KINDS: tuple[ActionKind, ...] = tuple(k for k in ACTION_KINDS if k != "book_meeting")
+"""What hygiene planners (the model among them) may propose; meetings are booked by
+:mod:`agent.meetings.booking` from the routing file and the calendars, never by a model."""
+
+MeetingStatus = Literal["scheduled", "cancelled"]
 
 Outcome = Literal["allow", "require_approval", "deny"]
 
@@ -61,6 +69,9 @@ REVERSIBLE_KINDS: frozenset[ActionKind] = frozenset(
     {"update_lead_status", "enrich_data", "normalize_field", "assign_owner", "change_owner"}
 )
 """Kinds whose pre-image can be written back by an undo."""
+
+
+_HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$")
 
 
 class _Frozen(BaseModel):
@@ -137,6 +148,67 @@ class MergePlan(_Frozen):
     caveats: list[str] = Field(default_factory=list)
 
 
+class MeetingSlot(_Frozen):
+    """A meeting time in UTC."""
+
+    start: datetime
+    end: datetime
+
+
+class MeetingPlan(_Frozen):
+    """The meeting a ``book_meeting`` action books, with what the policy and the card need.
+
+    The rep's hours and the lead's zone are copied from the routing file and the lead at
+    planning time; the policy measures ``outside_working_hours`` on them and the booking
+    re-reads both before writing (a changed routing file or lead is a stale plan).
+    """
+
+    rep_id: str
+    rep_name: str
+    rep_email: str
+    lead_name: str
+    lead_email: str
+    start: datetime
+    end: datetime
+    rep_zone: str
+    rep_hours: str
+    """``09:00-17:00`` (``24:00`` allowed), the rep's working hours in ``rep_zone``."""
+    rep_days: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4])
+    """The rep's working weekdays, Monday 0."""
+    lead_zone: str
+    lead_zone_note: str = ""
+    """Where the lead's zone came from, and the assumption when it is a guess."""
+    title: str
+    alternatives: list[MeetingSlot] = Field(default_factory=list)
+    """The next free slots, for a person who prefers another time (shown on the card)."""
+    substitution: str | None = None
+    """Why the rep is not the lead's owner (the owner is away for the whole horizon)."""
+    buffer_minutes: int = Field(default=0, ge=0)
+
+    @field_validator("rep_zone", "lead_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("rep_hours")
+    @classmethod
+    def _hours_shape(cls, value: str) -> str:
+        if not _HOURS.match(value) or value[:5] >= value[6:]:
+            raise ValueError(f"rep_hours must look like 09:00-17:00, not {value!r}")
+        return value
+
+    @field_validator("rep_days")
+    @classmethod
+    def _weekdays(cls, value: list[int]) -> list[int]:
+        if not value or not set(value) <= set(range(7)):
+            raise ValueError(f"rep_days must be weekday numbers 0-6, at least one: {value}")
+        return value
+
+
 class ProposedAction(_Frozen):
     """A change the agent wants to make. Planners only ever produce these."""
 
@@ -145,6 +217,7 @@ class ProposedAction(_Frozen):
     object_type: ObjectType
     targets: list[Target] = Field(min_length=1)
     merge: MergePlan | None = None
+    meeting: MeetingPlan | None = None
     rationale: str
     """Why, in one or two sentences an approver can read in seconds."""
     evidence: dict[str, str | int | float | bool] = Field(default_factory=dict)
@@ -174,6 +247,8 @@ class ProposedAction(_Frozen):
             parts.append(f"{t.record_id}[{changes}|{t.note or ''}]")
         if self.merge:
             parts.append(f"survivor={self.merge.survivor_id}")
+        if self.meeting:
+            parts.append(f"meeting={self.meeting.rep_id}@{self.meeting.start.isoformat()}")
         return "|".join(parts)
 
 
@@ -221,8 +296,28 @@ def shape_problems(action: ProposedAction) -> list[str]:
             problems.append("merge carries its changes in the merge plan")
     elif kind == "delete" and changed:
         problems.append("delete may not change fields")
+    elif kind == "book_meeting":
+        problems.extend(_meeting_problems(action, changed))
     if kind != "merge" and action.merge is not None:
         problems.append("only merge actions carry a merge plan")
+    if kind != "book_meeting" and action.meeting is not None:
+        problems.append("only book_meeting actions carry a meeting plan")
+    return problems
+
+
+def _meeting_problems(action: ProposedAction, changed: set[str]) -> list[str]:
+    problems: list[str] = []
+    if action.object_type != "lead" or len(action.targets) != 1:
+        problems.append("book_meeting applies to one lead")
+    if changed or any(t.note for t in action.targets):
+        problems.append("book_meeting may not change fields or add notes")
+    plan = action.meeting
+    if plan is None:
+        return [*problems, "book_meeting needs a meeting plan"]
+    if plan.start.tzinfo is None or plan.end.tzinfo is None:
+        problems.append("meeting times must be timezone-aware")
+    elif plan.end <= plan.start:
+        problems.append("a meeting must end after it starts")
     return problems
 
 
@@ -236,6 +331,10 @@ class ActionFacts(_Frozen):
     """The largest value of the policy's high-value field, before or after the change."""
     run_records_touched: int = 0
     """Records already written directly earlier in the same run."""
+    outside_working_hours: str | None = None
+    """For a meeting: why its time is outside the rep's or the lead's hours (``None``: inside)."""
+    other_rep: str | None = None
+    """For a meeting: why its rep is not the lead's owner (``None``: the owner)."""
 
 
 class Verdict(_Frozen):
@@ -326,3 +425,29 @@ class ExecutionResult(_Frozen):
     """True when the CRM had already applied this idempotency key."""
     survivor_id: str | None = None
     """A merge's record as it is now; HubSpot gives it a new id, other CRMs keep the plan's survivor."""
+    meeting_id: str | None = None
+    """A booking's meeting (``revgate meetings``), with its CRM activity and invite."""
+
+
+class MeetingActivity(_Frozen):
+    """A meeting as the CRM records it on a record's timeline (HubSpot meeting, Salesforce Event)."""
+
+    id: str
+    object_type: ObjectType
+    record_id: str = ""
+    """The record the meeting is on; empty when it is on no record the adapter maps.
+
+    ``object_type`` then means nothing.
+    """
+    owner_id: str
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    status: MeetingStatus = "scheduled"
+    body: str = ""
+    uid: str = ""
+    """The iCalendar ``UID`` of the invite: the CRM activity and the invite are one event.
+
+    Empty for a meeting revgate did not book (logged by hand, synced from a calendar): such a
+    meeting is the owner's busy time, read-only to revgate.
+    """

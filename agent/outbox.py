@@ -75,6 +75,7 @@ from agent.errors import (
     CRMRateLimitedError,
     CRMValidationError,
     ExecutionError,
+    SlotTakenError,
     StaleRecordError,
     ValidationFailedError,
 )
@@ -140,7 +141,10 @@ class OutboxWorker:
         lease: timedelta = timedelta(minutes=5),
         backoff: Callable[[int], timedelta] = lambda attempt: timedelta(seconds=min(300, 2**attempt)),
         on_step: StepHook = no_step,
+        replan: Callable[[ProposedAction, str], object] | None = None,
     ) -> None:
+        """``replan``: called with an approved meeting whose slot was taken before it ran
+        (the approval is superseded first), to propose the lead's next slot."""
         self._db = database
         self._approvals = approvals
         self._executor = executor
@@ -152,6 +156,7 @@ class OutboxWorker:
         self._lease = lease
         self._backoff = backoff
         self._on_step = on_step
+        self.replan = replan
         self._held: set[str] = set()  # rows this object claimed and has not finished
         self._held_lock = threading.Lock()
 
@@ -315,10 +320,22 @@ class OutboxWorker:
         self._on_step("started", approval_id)
         try:
             result = self._executor.execute(action, key=approval_id)
+        except SlotTakenError as taken:
+            outcome = self._after_error(claim, taken)
+            self._replan(action, str(taken))
+            return outcome
         except (ValidationFailedError, ExecutionError, CRMError) as error:
             return self._after_error(claim, error)
         self._on_step("written", approval_id)
         return self._settle(claim, "executed", "", result)
+
+    def _replan(self, action: ProposedAction, reason: str) -> None:
+        if self.replan is None:
+            return
+        try:
+            self.replan(action, reason)
+        except Exception:  # the superseded approval stands; a failed re-plan is only logged
+            log.exception("%s: could not plan %s again after: %s", self.worker_id, action.id, reason)
 
     def _start(self, claim: _Claim) -> Literal["started", "lost", "moved_on"]:
         """Move the approval to ``executing`` if the claim is still ours (not taken over)."""

@@ -6,8 +6,9 @@ clock or trusts a planner: :func:`evaluate` decides on the
 :class:`~agent.models.ActionFacts` the agent measured on the data.
 
 Precedence: ``forbidden_actions`` > ``requires_approval`` > ``allowed_actions`` >
-anything unlisted is denied. ``bulk_operations`` and ``high_value_changes`` are
-*conditions*: they apply when the data triggers them and only tighten a verdict.
+anything unlisted is denied. ``bulk_operations``, ``high_value_changes`` and, for
+meetings, ``outside_working_hours`` and ``other_rep`` are *conditions*: they apply
+when the data triggers them and only tighten a verdict.
 
 This module is the public import path for all of it. The pieces live in
 :mod:`agent.policy_rules` (section rules, field types, durations),
@@ -148,6 +149,10 @@ def _triggered_conditions(policy: Policy, facts: ActionFacts) -> dict[str, str]:
             f"it touches a record with {rule.field} {_number(facts.max_value)}, "
             f"at or above high_value_changes.min={_number(rule.min)}"
         )
+    if facts.outside_working_hours is not None:
+        triggered["outside_working_hours"] = facts.outside_working_hours
+    if facts.other_rep is not None:
+        triggered["other_rep"] = facts.other_rep
     return triggered
 
 

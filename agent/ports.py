@@ -10,7 +10,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
-from agent.models import Approval, FieldValue, Note, ObjectType, Owner, Record
+from agent.models import (
+    Approval,
+    FieldValue,
+    MeetingActivity,
+    MeetingStatus,
+    Note,
+    ObjectType,
+    Owner,
+    Record,
+)
 
 
 class Clock(Protocol):
@@ -128,6 +137,69 @@ class RecordLinks(Protocol):
 
     def record_url(self, object_type: ObjectType, record_id: str) -> str:
         """The address of the record's page in the CRM's web UI."""
+        ...
+
+
+@runtime_checkable
+class MeetingActivities(Protocol):
+    """A CRM that records meetings on a record's timeline (a booking's CRM side).
+
+    Contract, as for record writes: every write takes an idempotency key and a replayed
+    key writes nothing and returns the activity as it is now; a missing record or activity
+    raises ``CRMNotFoundError``; transient failures raise ``CRMRateLimitedError`` or
+    ``CRMUnavailableError``; nothing is half-written. Tested for every adapter by
+    ``tests/crm/meetings_conformance.py``.
+    """
+
+    def record_meeting(
+        self,
+        object_type: ObjectType,
+        record_id: str,
+        *,
+        owner_id: str,
+        title: str,
+        starts_at: datetime,
+        ends_at: datetime,
+        body: str,
+        uid: str,
+        idempotency_key: str,
+    ) -> MeetingActivity:
+        """Add a scheduled meeting with ``owner_id`` to the record's timeline and return it."""
+        ...
+
+    def update_meeting(
+        self,
+        activity_id: str,
+        *,
+        starts_at: datetime | None = None,
+        ends_at: datetime | None = None,
+        status: MeetingStatus | None = None,
+        idempotency_key: str,
+    ) -> MeetingActivity:
+        """Move a meeting (both times given) or cancel it (``status="cancelled"``); return it."""
+        ...
+
+    def get_meeting(self, activity_id: str) -> MeetingActivity | None:
+        """One meeting activity, or ``None`` when there is no such activity."""
+        ...
+
+    def owner_meetings(self, owner_id: str, start: datetime, end: datetime) -> list[MeetingActivity]:
+        """The owner's busy meetings overlapping ``[start, end)``, by start: revgate's scheduled ones
+        and those logged in the CRM by hand or synced from a calendar (empty ``uid``), which
+        ``update_meeting`` refuses with ``CRMValidationError``: revgate never changes them."""
+        ...
+
+
+class InviteSender(Protocol):
+    """Sends a meeting's iCalendar invite (``text/calendar``, RFC 5546) to its attendee.
+
+    ``body`` is the whole calendar object (:func:`agent.meetings.invites.invite`); ``uid``
+    and ``sequence`` identify the version, so a sender can skip a version it already sent.
+    Raises ``InviteDeliveryError`` when the invite could not be handed over.
+    """
+
+    def send(self, *, uid: str, sequence: int, method: str, to: str, subject: str, body: bytes) -> str:
+        """Hand the invite over; return where it went (a message id, a file), for the log."""
         ...
 
 

@@ -113,6 +113,10 @@ class RunPass:
             action, self.records[action.object_type], self.policy, run_records_touched=self.touched
         )
         verdict = evaluate(self.policy, action, facts)
+        if verdict.outcome == "require_approval" and action.kind == "book_meeting":
+            # A meeting is one lead's, at one time: it is asked for alone, never bundled.
+            self._queue(action, verdict, facts.effective_kind)
+            return
         if verdict.outcome == "require_approval":
             held_back[(action.kind, action.object_type)].append(action)
             return
@@ -130,11 +134,11 @@ class RunPass:
         try:
             result = self.runner.execute_with_retries(action)
         except StaleRecordError as stale:
-            outcome = ProposalOutcome(action, verdict, "superseded", str(stale))
+            outcome = ProposalOutcome(action, verdict, "superseded", detail=str(stale))
             self.runner.record(self.report, outcome, facts.effective_kind, None)
             return
         except (ValidationFailedError, CRMError) as error:
-            outcome = ProposalOutcome(action, verdict, "failed", f"{type(error).__name__}: {error}")
+            outcome = ProposalOutcome(action, verdict, "failed", detail=f"{type(error).__name__}: {error}")
             self.runner.record(self.report, outcome, facts.effective_kind, None)
             return
         self.touched += len(result.written)

@@ -11,6 +11,7 @@ from agent.errors import SettingsError
 from bot.listeners.actions import ApprovalActions
 from bot.listeners.commands import Commands
 from bot.listeners.home import Home
+from bot.listeners.meetings import MeetingActions
 from bot.listeners.views import ApprovalViews
 from bot.runtime import SlackRuntime
 
@@ -42,6 +43,7 @@ def build_app(runtime: SlackRuntime) -> App:
     ApprovalViews(runtime).register(app)
     Commands(runtime).register(app)
     Home(runtime).register(app)
+    MeetingActions(runtime).register(app)
 
     @app.error
     def _on_error(error: Exception, body: dict[str, Any]) -> None:

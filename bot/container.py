@@ -22,6 +22,10 @@ from agent.expiry import ExpiryTicker, routing_pool_fallback
 from agent.facts import gather_facts
 from agent.llm.budget import LLMBudget
 from agent.llm.client import ModelConfig, RetryPolicy
+from agent.meetings.bookings import MeetingBook
+from agent.meetings.calendars import FeedCalendars, calendar_sources
+from agent.meetings.service import MeetingNotifier, MeetingService
+from agent.meetings.writer import MeetingWriter
 from agent.memory import RejectionMemory
 from agent.outbox import OutboxWorker
 from agent.planner.base import Planner
@@ -43,6 +47,7 @@ from agent.routing.advisor import ClaudeAdvisor
 from agent.runner import Runner
 from agent.store.database import Database
 from bot.crm_connect import connect_crm
+from bot.invite_senders import connect_invites
 from bot.settings import Settings
 
 PlannerChoice = Literal["auto", "claude", "offline"]
@@ -72,7 +77,10 @@ class Services:
     new_id: Callable[[], str]
     routing_notifier: RoutingNotifier | None = None
     """Tells assignees and queues about routed leads (the Slack edge sets it)."""
+    meeting_notifier: MeetingNotifier | None = None
+    """Posts and updates booked meetings' messages (the Slack edge sets it)."""
     _routing: RoutingService | None = None
+    _meetings: MeetingService | None = None
 
     def offline_planner(self) -> OfflinePlanner:
         high_value = self.policy.high_value_changes
@@ -135,8 +143,46 @@ class Services:
         assert self._routing is not None
         return self._routing
 
+    def meetings(self) -> MeetingService:
+        """The meeting service, on the routing file's members, hours and calendars (built on first use).
+
+        Raises:
+            RoutingFileError: the routing file has errors (each with its line).
+        """
+        if self._meetings is None:
+            config = self.routing().router.config
+            base = self.settings.routing_path.parent
+            sources = calendar_sources(config)
+            book = MeetingBook(self.database)
+            # Read again for every check (a booking's re-check must see the feed as it is now),
+            # parsed again only when a feed changed.
+            fresh = FeedCalendars(sources, base=base, max_age_seconds=0)
+            writer = MeetingWriter(
+                book,
+                self.crm,
+                connect_invites(self.settings),
+                calendars=lambda: fresh,
+                clock=self.clock,
+                new_id=self.new_id,
+            )
+            self._meetings = MeetingService(
+                config,
+                crm=self.crm,
+                runner=self.runner,
+                writer=writer,
+                database=self.database,
+                audit=self.audit,
+                calendars=FeedCalendars(sources, base=base),
+                fresh_calendars=lambda: fresh,
+                clock=self.clock,
+                new_id=self.new_id,
+                notifier=self.meeting_notifier,
+            )
+        return self._meetings
+
     def use_routing(self, config: RoutingConfig) -> RoutingService:
         """Route by ``config`` from now on (instead of the routing file)."""
+        self._meetings = None
         self._routing = build_routing(
             config,
             crm=self.crm,
@@ -148,6 +194,7 @@ class Services:
             notifier=self.routing_notifier,
             advisor=self._routing_advisor(),
         )
+        self._routing.offer_meeting = lambda lead, by: self.meetings().offer(lead, by)
         return self._routing
 
     def _routing_advisor(self) -> ClaudeAdvisor | None:
@@ -213,7 +260,8 @@ def build_services(
             action, crm.get_many(action.object_type, action.record_ids), approvals.policy
         ),
     )
-    executor = Executor(crm)
+    built: list[Services] = []  # the executor and the worker reach the meeting service once it exists
+    executor = Executor(crm, meetings=lambda: built[0].meetings().writer)
     runner = Runner(
         database,
         crm=crm,
@@ -232,8 +280,9 @@ def build_services(
         clock=clock,
         directory=directory,
         worker_id=settings.worker_id or f"{socket.gethostname()}:{os.getpid()}",
+        replan=lambda action, reason: built[0].meetings().replan(action, reason),
     )
-    return Services(
+    services = Services(
         settings=settings,
         database=database,
         policy=policy,
@@ -246,3 +295,5 @@ def build_services(
         clock=clock,
         new_id=new_id,
     )
+    built.append(services)
+    return services

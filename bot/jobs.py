@@ -76,7 +76,8 @@ def build_jobs(
     """Every scheduled job of this deployment.
 
     ``tick`` defaults to the expiry ticker (reminders, escalation, expiry), ``sla_tick`` to the
-    routing SLA clocks (:func:`run_sla_tick`); the tick job runs both. Without ``post_summary`` no
+    routing SLA clocks and the meetings still out of step (:func:`run_routing_tick`); the tick
+    job runs both. Without ``post_summary`` no
     summary job is scheduled (a warning says so when channels are configured).
     """
     settings = runtime.settings
@@ -84,7 +85,7 @@ def build_jobs(
     zone = settings.timezone
     lease = timedelta(seconds=settings.claim_lease_seconds)
     tick = tick or services.expiry_ticker().tick
-    sla_tick = sla_tick or partial(run_sla_tick, services)
+    sla_tick = sla_tick or partial(run_routing_tick, services)
     jobs = [
         ScheduledJob(
             "hygiene",
@@ -218,6 +219,16 @@ def run_sla_tick(services: Services) -> sla.SlaReport:
             report.escalated,
             ", ".join(report.reassigned) or "none",
         )
+    return report
+
+
+def run_routing_tick(services: Services) -> sla.SlaReport:
+    """The SLA clocks (:func:`run_sla_tick`), then the meetings whose CRM activity or invite is
+    behind (a mail server that was down, a crash mid-booking): each is brought up to date."""
+    report = run_sla_tick(services)
+    synced = services.meetings().sync_pending()
+    if synced:
+        log.info("meetings: %d brought back in step with the CRM and the invites", synced)
     return report
 
 

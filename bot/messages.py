@@ -7,12 +7,14 @@ from datetime import datetime, tzinfo
 
 from agent.describe import describe
 from agent.errors import RoutingFileError
+from agent.meetings.service import BookingResult
 from agent.models import Approval
 from agent.reports import RunInfo
 from agent.routing import AssignmentNotice, RoutingResult
 from agent.routing.decision import lead_label
 from agent.run_report import RunReport
-from bot.blocks.text import escape
+from bot.blocks.meeting import both_spans, crm_text, invite_text
+from bot.blocks.text import escape, one_line
 
 
 def who(user: str | None) -> str:
@@ -28,6 +30,9 @@ def thread_reply(approval: Approval) -> str:
     if status == "approved":
         approvers = ", ".join(who(u) for u in approval.approvals) or who(approval.decided_by)
         return f"Approved by {approvers}; executing."
+    if status == "executed" and approval.action.kind == "book_meeting":
+        meeting = (approval.result or {}).get("meeting_id")
+        return f":white_check_mark: Executed: the meeting is booked{f' (`{meeting}`)' if meeting else ''}."
     if status == "executed":
         result = approval.result or {}
         written = result.get("written") or []
@@ -111,6 +116,77 @@ def route_reply(result: RoutingResult, *, explain: bool = False) -> str:
     emoji, outcome = _outcome(result, sla=not explain)
     lines = [f"*Route {escape(decision.lead.id)}*", *(f"• {escape(line)}" for line in shown)]
     lines.append(f"{emoji} {escape(outcome)}")
+    if result.meeting is not None:
+        lines.append(meeting_line(result.meeting))
+    return "\n".join(lines)
+
+
+def meeting_line(result: BookingResult) -> str:
+    """What came of a booking, in one line (the ``/route-lead`` answer's last)."""
+    plan = result.plan
+    when = both_spans(plan.start, plan.end, plan) if plan is not None else ""
+    outcome = result.outcome
+    if result.booking is not None:
+        booking = result.booking
+        return f":calendar: Meeting booked: {both_spans(booking.start, booking.end, booking.plan)}."
+    if outcome is None:
+        why = result.options.explanation if result.options is not None else None
+        return f":calendar: No meeting booked: {escape(why or 'no free slot in the horizon')}."
+    if outcome.disposition == "queued":
+        return (
+            f":raised_hand: Meeting sent for approval (`{escape(outcome.approval_id or '')}`): {when}. "
+            f"Why: {escape(one_line(outcome.verdict.reason))}"
+        )
+    return _not_booked(result)
+
+
+def _not_booked(result: BookingResult) -> str:
+    outcome = result.outcome
+    assert outcome is not None
+    detail = f" {outcome.detail}" if outcome.detail else ""
+    return (
+        f":no_entry: Meeting not booked ({escape(outcome.disposition)}): "
+        f"{escape(one_line(outcome.verdict.reason + detail))}"
+    )
+
+
+def book_reply(result: BookingResult, *, link: str | None = None) -> str:
+    """The ``/book-meeting`` answer: booked (with the message's link), sent for approval and why,
+    or no slot, with the reason and the slots in the rep's hours only."""
+    lead = escape(f"{result.lead.id}")
+    lines = [f":arrows_counterclockwise: Planned again: {escape(why)}." for why in result.replanned]
+    plan, outcome, options = result.plan, result.outcome, result.options
+    if result.booking is not None:
+        booking = result.booking
+        bplan = booking.plan_now
+        lines.append(
+            f":calendar: *Meeting booked* for lead `{lead}`: {escape(bplan.title)}, "
+            f"{both_spans(booking.start, booking.end, bplan)}."
+        )
+        lines.append(f"{crm_text(booking)} · {invite_text(booking)} · meeting `{escape(booking.id)}`")
+        if link:
+            lines.append(f"<{link}|Open the booking message> to reschedule or cancel it.")
+    elif outcome is None or plan is None:
+        why = (options.explanation if options is not None else None) or "no free slot in the horizon"
+        lines.append(f":no_entry: *No slot* for lead `{lead}`: {escape(why)}.")
+        if options is not None and options.note:
+            lines.append(escape(options.note) + ".")
+        if options is not None and options.slots:
+            lines.append("In the rep's hours only:")
+            lines.extend(f"• {escape(slot.describe())}" for slot in options.slots)
+        lines.append("Nothing was booked.")
+    elif outcome.disposition == "queued":
+        lines.append(
+            f":raised_hand: *Sent for approval* (`{escape(outcome.approval_id or '')}`) for lead `{lead}`: "
+            f"{escape(plan.title)}, {both_spans(plan.start, plan.end, plan)}."
+        )
+        lines.append(f"Why: {escape(one_line(outcome.verdict.reason))}")
+        if options is not None and options.explanation:
+            lines.append(f"No slot fits both parties' hours: {escape(options.explanation)}.")
+    else:
+        lines.append(_not_booked(result))
+    if plan is not None and plan.lead_zone_note and result.booking is None:
+        lines.append(f"Lead's zone {plan.lead_zone}: {escape(one_line(plan.lead_zone_note))}")
     return "\n".join(lines)
 
 

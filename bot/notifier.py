@@ -32,16 +32,26 @@ THREAD_STATUSES = frozenset({"approved", "executed", "failed", "superseded", "re
 
 
 class WakeNotifier:
-    """The agent's Notifier port: it only says "something changed"."""
+    """The agent's Notifier port: it only says "something changed".
+
+    ``also``: more loops to wake on every change (the booking messages: an approved
+    meeting is booked when its approval is executed).
+    """
 
     def __init__(self) -> None:
         self.event = threading.Event()
+        self.also: list[threading.Event] = []
 
     def approval_requested(self, approval: Approval) -> None:
-        self.event.set()
+        self._wake()
 
     def approval_updated(self, approval: Approval) -> None:
+        self._wake()
+
+    def _wake(self) -> None:
         self.event.set()
+        for event in self.also:
+            event.set()
 
 
 class CardSync:

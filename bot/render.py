@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from rich.console import Group, RenderableType
 from rich.panel import Panel
@@ -16,7 +17,7 @@ from rich.text import Text
 
 from agent.audit import AuditEvent
 from agent.describe import describe, owner_name
-from agent.models import OWNER_FIELD, Approval, FieldValue, Owner, ProposedAction
+from agent.models import OWNER_FIELD, Approval, FieldValue, MeetingPlan, Owner, ProposedAction
 from agent.run_report import RunReport
 
 DISPOSITION_COLUMNS = (
@@ -131,7 +132,14 @@ def approval_panel(
         evidence = ", ".join(f"{k}={v}" for k, v in action.evidence.items())
         parts.append(Text.assemble(("Evidence: ", "bold"), evidence))
     parts.append(Text.assemble(("Policy: ", "bold"), f"{approval.verdict.rule}: {approval.verdict.reason}"))
-    parts.append(_diff_table(action, owners))
+    if action.meeting is not None:
+        parts.append(_meeting_table(action.meeting))
+        if action.meeting.lead_zone_note:
+            parts.append(Text.assemble(("Lead's zone: ", "bold"), action.meeting.lead_zone_note))
+        if action.meeting.substitution:
+            parts.append(Text.assemble(("Instead of the owner: ", "bold"), action.meeting.substitution))
+    else:
+        parts.append(_diff_table(action, owners))
     parts.append(Text.assemble(("Blast radius: ", "bold"), blast_radius(action, owners)))
     parts.append(
         Text.assemble(
@@ -175,7 +183,29 @@ def blast_radius(action: ProposedAction, owners: Mapping[str, Owner]) -> str:
         text += "; owners affected: " + ", ".join(sorted(owner_name(o, owners) for o in affected_owners))
     if action.kind in ("merge", "delete"):
         text += "; not reversible from revgate"
+    if action.meeting is not None:
+        plan = action.meeting
+        text += f"; a meeting in {plan.rep_name}'s calendar and an invite to {plan.lead_email}"
+        text += " (cancel it with revgate meetings cancel)"
     return text
+
+
+def _meeting_table(plan: MeetingPlan) -> Table:
+    """The proposed time, then the alternatives, each in the rep's and the lead's local time."""
+    table = Table(show_header=True, header_style="bold", box=None, padding=(0, 1))
+    table.add_column("")
+    table.add_column(f"{plan.rep_name} ({plan.rep_zone})")
+    table.add_column(f"{plan.lead_name} ({plan.lead_zone})")
+    slots = [("proposed", plan.start, plan.end)]
+    slots += [(f"or {n}", slot.start, slot.end) for n, slot in enumerate(plan.alternatives, start=1)]
+    for label, start, end in slots:
+        table.add_row(label, _local_span(start, end, plan.rep_zone), _local_span(start, end, plan.lead_zone))
+    return table
+
+
+def _local_span(start: datetime, end: datetime, zone: str) -> str:
+    tz = ZoneInfo(zone)
+    return f"{start.astimezone(tz):%a %d %b %H:%M}-{end.astimezone(tz):%H:%M}"
 
 
 def _diff_table(action: ProposedAction, owners: Mapping[str, Owner], limit: int = 12) -> Table:

@@ -18,8 +18,10 @@ from bot.blocks import CardContext
 from bot.blocks.card import no_record_url
 from bot.container import Services, build_services
 from bot.directory import SlackGroupDirectory
-from bot.inbox import InboxConsumer, InboxWriter
+from bot.inbox import InboxConsumer, InboxWriter, Task
 from bot.jobs import build_scheduler
+from bot.listeners.meetings import MeetingActions
+from bot.meeting_notifier import MeetingMessages, use_slack_for_meetings
 from bot.notifier import CardSync, WakeNotifier
 from bot.nudges import nudge_for
 from bot.pump import OutboxPump
@@ -47,6 +49,8 @@ class SlackRuntime:
     """Where listeners send the work that follows their ack (decisions, commands)."""
     consumer: InboxConsumer
     """Runs that work: here, or in ``revgate worker`` (see :meth:`start`)."""
+    meeting_messages: MeetingMessages
+    """Booked meetings' messages (Reschedule / Cancel), kept in step like the cards."""
     background: bool = True
     modals: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=4, thread_name_prefix="revgate-modal")
@@ -103,6 +107,7 @@ class SlackRuntime:
             self.consumer.start()
             self.consumer.wake()
             self.cards.start()
+            self.meeting_messages.start()
             self.pump.start()
             self.cards.sync_once_later()
             self.pump.wake()
@@ -121,6 +126,7 @@ class SlackRuntime:
         self.consumer.stop()
         self.pump.stop()
         self.cards.stop()
+        self.meeting_messages.stop()
         self.services.close()
 
 
@@ -139,8 +145,17 @@ def build_runtime(
     notifier = WakeNotifier()
     services = build_services(settings, clock=clock, new_id=new_id, notifier=notifier, directory=directory)
     channel = approvals_channel(settings, services)
-    # Before anything builds the routing service: it takes the notifier then.
+    # Before anything builds the routing or meeting service: each takes its notifier then.
     use_slack_for_routing(services, client, channel=channel)
+    meeting_messages = MeetingMessages(
+        client,
+        services.database,
+        clock=services.clock,
+        channel=channel,
+        poll_interval=poll_interval,
+    )
+    use_slack_for_meetings(services, meeting_messages)
+    notifier.also.append(meeting_messages.wake)
     runtime = SlackRuntime(
         settings=settings,
         services=services,
@@ -150,11 +165,12 @@ def build_runtime(
         pump=OutboxPump(services.worker, poll_interval=poll_interval),
         inbox=None,  # type: ignore[arg-type]  # set below: the tasks need the runtime
         consumer=None,  # type: ignore[arg-type]
+        meeting_messages=meeting_messages,
     )
     runtime.consumer = InboxConsumer(
         services.database,
         services.clock,
-        build_tasks(runtime),
+        _all_tasks(runtime),
         holder=services.worker.worker_id,
         poll_interval=min(poll_interval, 0.25),
     )
@@ -173,8 +189,20 @@ def build_runtime(
     return runtime
 
 
+def _all_tasks(runtime: SlackRuntime) -> dict[str, Task]:
+    """``bot.tasks``' table and the booking messages' tasks (kept here: ``bot/tasks.py`` was not
+    part of the meetings change)."""
+    tasks = build_tasks(runtime)
+    for name, task in MeetingActions(runtime).tasks().items():
+        if name in tasks:
+            raise ValueError(f"two listeners define the task {name!r}")
+        tasks[name] = task
+    return tasks
+
+
 def approvals_channel(settings: Settings, services: Services) -> str:
-    """Where approval cards (and routing alerts without a channel of their own) go."""
+    """Where approval cards, booked meetings' messages and routing alerts without a channel
+    of their own go."""
     return settings.approvals_channel or services.policy.approvals_channel or DEFAULT_APPROVALS_CHANNEL
 
 

@@ -14,10 +14,12 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
+from email_validator import EmailNotValidError, validate_email
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from agent.errors import SettingsError
+from bot.invite_senders import DEFAULT_INVITES, InviteFolder, SmtpServer, parse_invites
 
 DEFAULT_POLICY = Path(__file__).resolve().parent.parent / "policies" / "default.yaml"
 DEFAULT_ROUTING = Path(__file__).resolve().parent.parent / "routing.yaml"
@@ -235,6 +237,14 @@ class Settings(BaseSettings):
     )
     """This process's name in claims: stable across its restarts, unique among live processes.
     With it, a restarted worker takes back at once what it held when it died; default host:pid."""
+    invite_from: str | None = Field(None, validation_alias=AliasChoices("REVGATE_INVITE_FROM"))
+    """The ``From`` address of meeting invites sent by mail; required with an SMTP ``REVGATE_INVITES``."""
+    invites: Annotated[InviteFolder | SmtpServer, NoDecode] = Field(
+        parse_invites(DEFAULT_INVITES), validation_alias=AliasChoices("REVGATE_INVITES")
+    )
+    """Where meeting invites go: ``folder:<path>``, ``smtp://[user:pass@]host[:port]`` (STARTTLS
+    when offered, required with a password) or ``smtps://...``; the password never shows in reprs.
+    Checked after ``REVGATE_INVITE_FROM``, so a missing sender is reported against this variable."""
 
     @field_validator("database_url")
     @classmethod
@@ -299,6 +309,31 @@ class Settings(BaseSettings):
     @classmethod
     def _crontab_shape(cls, value: str) -> str:
         return validate_crontab(value)
+
+    @field_validator("invite_from")
+    @classmethod
+    def _invite_from_shape(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return validate_email(value, check_deliverability=False).normalized
+        except EmailNotValidError as error:
+            raise ValueError(f"not an email address ({error})") from None
+
+    @field_validator("invites", mode="before")
+    @classmethod
+    def _invites_shape(cls, value: object) -> object:
+        # The message of a bad value never repeats it: an SMTP URL may hold a password.
+        return parse_invites(value) if isinstance(value, str) else value
+
+    @field_validator("invites")
+    @classmethod
+    def _invites_sender(
+        cls, value: InviteFolder | SmtpServer, info: ValidationInfo
+    ) -> InviteFolder | SmtpServer:
+        if isinstance(value, SmtpServer) and not info.data.get("invite_from"):
+            raise ValueError("sending invites by mail needs REVGATE_INVITE_FROM (a valid From address)")
+        return value
 
     @field_validator("summary_time", mode="before")
     @classmethod

@@ -3,7 +3,9 @@
 Connect with :meth:`HubSpotCRM.connect`. What maps to what (object types, properties,
 picklists) is in :mod:`agent.crm.hubspot_mapping`; the requests and how their outcomes
 become errors in :mod:`agent.crm.hubspot_transport`; paging in
-:mod:`agent.crm.hubspot_search`; merging in :mod:`agent.crm.hubspot_merge`.
+:mod:`agent.crm.hubspot_search`; merging in :mod:`agent.crm.hubspot_merge`; meetings on a
+contact's timeline (:class:`~agent.ports.MeetingActivities`, HubSpot's meetings engagement)
+in :mod:`agent.crm.hubspot_meetings`.
 
 How the port's contract is kept on a platform that offers neither conditional writes
 nor idempotency keys:
@@ -19,7 +21,8 @@ nor idempotency keys:
   entry left ``started`` (a crash, or a 5xx after the request left) is resolved by
   looking at HubSpot: an update is applied when the record holds the changes, a delete
   when the record is gone, a note when the record has a note with the same body, a
-  merge by following the ids (see :mod:`agent.crm.hubspot_merge`).
+  merge by following the ids (see :mod:`agent.crm.hubspot_merge`), a meeting when one of
+  the contact's meetings carries its uid, a meeting's move or cancel when the meeting holds it.
 - **Merged-away ids** read as ``None``: HubSpot answers a merged-away id with the
   merged object (under its new id); the adapter only accepts an answer carrying the
   id it asked for.
@@ -53,13 +56,22 @@ from agent.crm.hubspot_mapping import (
     to_properties,
     to_record,
 )
+from agent.crm.hubspot_meetings import HubSpotMeetings
 from agent.crm.hubspot_merge import HubSpotMerge
 from agent.crm.hubspot_search import filter_, scan, type_groups
 from agent.crm.hubspot_transport import HubSpotObject, HubSpotTransport
 from agent.crm.ledger import WriteLedger
+from agent.crm.remote_meetings import DelegatedMeetings
 from agent.crm.retry import Retrying
 from agent.errors import CRMConflictError, CRMError, CRMNotFoundError, CRMValidationError
-from agent.models import OWNER_FIELD, FieldValue, Note, ObjectType, Owner, Record
+from agent.models import (
+    OWNER_FIELD,
+    FieldValue,
+    Note,
+    ObjectType,
+    Owner,
+    Record,
+)
 from agent.ports import Clock
 
 _T = TypeVar("_T")
@@ -69,8 +81,11 @@ _OBJECT_TYPE_IDS = {"contacts": "0-1", "companies": "0-2"}
 _NOTE_PROPERTIES = ("hs_note_body", "hs_timestamp", "hs_createdate")
 
 
-class HubSpotCRM:
-    """A :class:`~agent.ports.CRMClient` and :class:`~agent.ports.RecordLinks` over HubSpot."""
+class HubSpotCRM(DelegatedMeetings):
+    """A :class:`~agent.ports.CRMClient` and :class:`~agent.ports.RecordLinks` over HubSpot.
+
+    Also :class:`~agent.ports.MeetingActivities`, as meeting engagements (:mod:`agent.crm.hubspot_meetings`).
+    """
 
     name = "hubspot"
 
@@ -92,6 +107,7 @@ class HubSpotCRM:
         self._classifier = Classifier(frozenset(lead_stages))
         self._app_url = app_url.rstrip("/")
         self._merge = HubSpotMerge(self, transport, ledger)
+        self._meetings = HubSpotMeetings(self, transport, ledger)
 
     @classmethod
     def connect(

@@ -26,6 +26,7 @@ from agent.crm.local_guards import (
     record_op,
     replayed,
 )
+from agent.crm.local_meetings import LocalMeetings
 from agent.crm.local_rows import (
     RECORD_COLUMNS,
     LostRaceError,
@@ -52,19 +53,19 @@ _IN_CHUNK = 500
 _INSERT_CHUNK = 2000
 
 
-class LocalCRM:
+class LocalCRM(LocalMeetings):
     """A :class:`~agent.ports.CRMClient` on SQL (SQLite or PostgreSQL).
 
     Versions are integers in the row, exposed as strings. Deleted and merged
-    records are kept (soft delete) but invisible to every read.
+    records are kept (soft delete) but invisible to every read. Meetings on a
+    record's timeline (:class:`~agent.ports.MeetingActivities`) come from
+    :class:`~agent.crm.local_meetings.LocalMeetings`.
     """
 
     name = "local"
 
     def __init__(self, database: Database, *, clock: Clock, new_id: Callable[[], str]) -> None:
-        self._db = database
-        self._clock = clock
-        self._new_id = new_id
+        super().__init__(database, clock=clock, new_id=new_id)
 
     # -- reads ---------------------------------------------------------------
 

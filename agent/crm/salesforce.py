@@ -2,7 +2,9 @@
 
 revgate's ``lead`` is a Lead that is not converted (``IsConverted = false``; deleted rows
 never show in ``query``), ``contact`` a Contact, ``account`` an Account; field names map as in
-:mod:`agent.crm.salesforce_fields`. Connect with :meth:`SalesforceCRM.connect`.
+:mod:`agent.crm.salesforce_fields`. Connect with :meth:`SalesforceCRM.connect`. Meetings on a
+record's timeline (:class:`~agent.ports.MeetingActivities`) are Events, recorded, moved and
+cancelled as :mod:`agent.crm.salesforce_meetings` describes.
 
 How the contract's hard points are met on Salesforce:
 
@@ -18,7 +20,9 @@ How the contract's hard points are met on Salesforce:
 - **Idempotency** uses :class:`~agent.crm.ledger.WriteLedger` (Salesforce takes no key). A
   ``started`` key (outcome unknown) is resolved by looking: an update is applied when the record
   holds every change; a delete when the record is gone; a note when the record has a note with
-  the same body; a merge when its merged records are gone (it then finishes what is left).
+  the same body; a merge when its merged records are gone (it then finishes what is left); a
+  meeting when an Event on the record carries its uid, a meeting's move or cancel when the
+  Event holds it.
 - **Merge** uses the partner SOAP ``merge`` call, at most two records into the master per call,
   chained for more (progress kept in the ledger, so a retry continues the chain). Every
   version, every id and the plan's owner are checked before the first call. The plan goes in
@@ -50,6 +54,7 @@ from simple_salesforce.util import Usage
 
 from agent.crm.fields import fields_of
 from agent.crm.ledger import WriteLedger
+from agent.crm.remote_meetings import DelegatedMeetings
 from agent.crm.retry import Retrying
 from agent.crm.salesforce_client import (
     DEFAULT_API_VERSION,
@@ -70,10 +75,18 @@ from agent.crm.salesforce_fields import (
     soql_literal,
     to_salesforce,
 )
+from agent.crm.salesforce_meetings import SalesforceMeetings
 from agent.crm.salesforce_merge import MergeChain
 from agent.crm.versions import content_version
 from agent.errors import CRMConflictError, CRMNotFoundError, CRMUnavailableError, CRMValidationError
-from agent.models import OWNER_FIELD, FieldValue, Note, ObjectType, Owner, Record
+from agent.models import (
+    OWNER_FIELD,
+    FieldValue,
+    Note,
+    ObjectType,
+    Owner,
+    Record,
+)
 from agent.ports import Clock
 
 _RETRIEVE_CHUNK = 2000
@@ -81,8 +94,11 @@ _NOTE_TITLE_LENGTH = 80
 _NOTE_SELECT = "SELECT Id, ParentId, Body, CreatedDate FROM Note"
 
 
-class SalesforceCRM:
-    """A :class:`~agent.ports.CRMClient` and :class:`~agent.ports.RecordLinks` over a Salesforce org."""
+class SalesforceCRM(DelegatedMeetings):
+    """A :class:`~agent.ports.CRMClient` and :class:`~agent.ports.RecordLinks` over a Salesforce org.
+
+    Also :class:`~agent.ports.MeetingActivities`, as Events (:mod:`agent.crm.salesforce_meetings`).
+    """
 
     name = "salesforce"
 
@@ -99,6 +115,7 @@ class SalesforceCRM:
         self._clock = clock
         self._unassigned = unassigned_owner_id
         self._merges = MergeChain(self, connection, ledger)
+        self._meetings = SalesforceMeetings(self, connection, ledger)
 
     @classmethod
     def connect(
@@ -181,7 +198,7 @@ class SalesforceCRM:
             raise ValueError("batch_size must be at least 1")
         conditions = [] if changed_since is None else [f"SystemModstamp >= {soql_datetime(changed_since)}"]
         size = min(max(batch_size, 200), 2000)
-        for row in self._query(self._soql(object_type, conditions), batch_size=size):
+        for row in self.query(self._soql(object_type, conditions), batch_size=size):
             yield self._record(object_type, row)
 
     def search(self, object_type: ObjectType, field: str, value: FieldValue) -> list[Record]:
@@ -200,7 +217,7 @@ class SalesforceCRM:
         if literal is None:
             return []
         soql = self._soql(object_type, [f"{sf_field} = {literal}"])
-        found = (self._record(object_type, row) for row in self._query(soql))
+        found = (self._record(object_type, row) for row in self.query(soql))
         return [record for record in found if record.get(field) == value]
 
     def notes(self, object_type: ObjectType, record_id: str) -> list[Note]:
@@ -208,17 +225,15 @@ class SalesforceCRM:
             return []
         parent = soql_literal("Id", record_id)
         soql = f"{_NOTE_SELECT} WHERE ParentId = {parent} ORDER BY CreatedDate, Id"
-        return [self._note(object_type, row) for row in self._query(soql)]
+        return [self._note(object_type, row) for row in self.query(soql)]
 
     def owners(self) -> list[Owner]:
-        return [
-            self._owner(row) for row in self._query(self._users("")) if not self._is_unassigned(row["Id"])
-        ]
+        return [self._owner(row) for row in self.query(self._users("")) if not self._is_unassigned(row["Id"])]
 
     def get_owner(self, owner_id: str) -> Owner | None:
         if not is_id_of(USER_PREFIX, owner_id) or self._is_unassigned(owner_id):
             return None
-        rows = list(self._query(self._users(f" AND Id = {soql_literal('Id', owner_id)}")))
+        rows = list(self.query(self._users(f" AND Id = {soql_literal('Id', owner_id)}")))
         return self._owner(rows[0]) if rows else None
 
     # -- writes --------------------------------------------------------------------------
@@ -324,12 +339,12 @@ class SalesforceCRM:
         rows = []
         if is_id_of(NOTE_PREFIX, note_id):
             soql = f"{_NOTE_SELECT} WHERE Id = {soql_literal('Id', note_id)}"
-            rows = list(self._query(soql))
+            rows = list(self.query(soql))
         if not rows:
             raise CRMNotFoundError(f"note {note_id} cannot be read back")
         return self._note(object_type, rows[0])
 
-    # -- pieces the merge chain shares ---------------------------------------------------
+    # -- pieces the merge chain and the meetings share -----------------------------------
 
     def payload(self, object_type: ObjectType, changes: Mapping[str, FieldValue]) -> dict[str, Any]:
         """Salesforce values for canonical ``changes``; clearing the owner assigns the unassigned user."""
@@ -362,7 +377,7 @@ class SalesforceCRM:
         if self._is_unassigned(owner_id):
             return True
         soql = f"SELECT Id, IsActive FROM User WHERE Id = {soql_literal('Id', owner_id)}"
-        return any(row.get("IsActive") for row in self._query(soql))
+        return any(row.get("IsActive") for row in self.query(soql))
 
     def _checked(self, object_type: ObjectType, record_id: str, expected_version: str) -> Record:
         current = self._present(self.get(object_type, record_id), record_id)
@@ -405,7 +420,8 @@ class SalesforceCRM:
             f"SELECT Id, Name, Email, IsActive FROM User WHERE UserType = 'Standard'{condition} ORDER BY Id"
         )
 
-    def _query(self, soql: str, *, batch_size: int = 2000) -> Iterator[dict[str, Any]]:
+    def query(self, soql: str, *, batch_size: int = 2000) -> Iterator[dict[str, Any]]:
+        """The rows a SOQL query selects, every page (queryMore), each page a retried read."""
         options = self.connection.options
         headers = {"Sforce-Query-Options": f"batchSize={batch_size}"}
         page = self.connection.read(lambda sf: sf.query(soql, headers=headers, **options))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.models import ACTION_KINDS, ActionKind
+from agent.models import PLANNER_KINDS, ActionKind
 
 OBJECT_TYPES = ["lead", "contact", "account"]
 GET_RECORD = "get_record"
@@ -118,7 +118,7 @@ def tool_definitions() -> list[dict[str, Any]]:
                 "required": ["case_ids"],
             },
         },
-        *(_proposal_tool(kind) for kind in ACTION_KINDS),
+        *(_proposal_tool(kind) for kind in PLANNER_KINDS),
     ]
     tools[-1] = {**tools[-1], "cache_control": {"type": "ephemeral"}}
     return tools
@@ -129,7 +129,7 @@ def kind_of_tool(name: str) -> ActionKind | None:
     if not name.startswith(PROPOSE_PREFIX):
         return None
     kind = name.removeprefix(PROPOSE_PREFIX)
-    for known in ACTION_KINDS:
+    for known in PLANNER_KINDS:
         if known == kind:
             return known
     return None

@@ -45,16 +45,43 @@ _FREE_MS_STATUSES = frozenset({"FREE", "WORKINGELSEWHERE"})
 _PAD = timedelta(days=2)
 
 
-def busy_intervals(feed: bytes | str, start: datetime, end: datetime, zone: ZoneInfo) -> list[Interval]:
+class ParsedFeed:
+    """A feed parsed once, with its recurrence expanders built on first use and kept.
+
+    Parsing and indexing the series of a busy calendar are the slow parts (a few hundred
+    milliseconds for thousands of events); a caller that asks several questions of one feed
+    (busy times, days off, the re-check before booking) keeps one of these. The days-off
+    expander only holds the events (whole series) that are out of office somewhere.
+    """
+
+    def __init__(self, calendar: Calendar) -> None:
+        self.calendar = calendar
+        self._everything: Any = None
+        self._away: Any = None
+
+    def expander(self, *, away_only: bool = False) -> Any:
+        """The ``recurring_ical_events`` query over the feed (or its out-of-office series)."""
+        if away_only:
+            if self._away is None:
+                self._away = _expander(_away_series(self.calendar))
+            return self._away
+        if self._everything is None:
+            self._everything = _expander(self.calendar)
+        return self._everything
+
+
+def busy_intervals(
+    feed: bytes | str | ParsedFeed, start: datetime, end: datetime, zone: ZoneInfo
+) -> list[Interval]:
     """Busy intervals of the feed inside ``[start, end)``, sorted, merged, in UTC.
 
     ``zone`` is the member's zone: it places floating times and all-day events.
     Raises :class:`CalendarFeedError` when the feed is malformed.
     """
     start, end = require_aware(start, "start"), require_aware(end, "end")
-    calendar = parse_feed(feed)
-    events = [span for _event, span in busy_events(calendar, start, end, zone)]
-    found = [*events, *_freebusy_intervals(calendar, zone)]
+    parsed = feed if isinstance(feed, ParsedFeed) else ParsedFeed(parse_feed(feed))
+    events = [span for _event, span in busy_events(parsed, start, end, zone)]
+    found = [*events, *_freebusy_intervals(parsed.calendar, zone)]
     return merge(clip(found, start, end))
 
 
@@ -101,11 +128,18 @@ def _check_rules(rules: Any, label: str) -> None:
 
 
 def busy_events(
-    calendar: Calendar, start: datetime, end: datetime, zone: ZoneInfo
+    feed: Calendar | ParsedFeed,
+    start: datetime,
+    end: datetime,
+    zone: ZoneInfo,
+    *,
+    away_only: bool = False,
 ) -> Iterator[tuple[Component, Interval]]:
-    """Each busy event occurrence near ``[start, end)`` (not clipped) with its span in UTC."""
+    """Each busy event occurrence near ``[start, end)`` (not clipped) with its span in UTC;
+    ``away_only``: only occurrences of series that are out of office somewhere."""
+    parsed = feed if isinstance(feed, ParsedFeed) else ParsedFeed(feed)
     try:
-        occurrences = list(recurring_ical_events.of(calendar).between(start - _PAD, end + _PAD))
+        occurrences = list(parsed.expander(away_only=away_only).between(start - _PAD, end + _PAD))
     except (ValueError, TypeError, KeyError) as exc:  # the library's InvalidCalendar is a ValueError
         raise CalendarFeedError(f"the calendar feed's events cannot be expanded: {exc}") from exc
     for event in occurrences:
@@ -113,6 +147,25 @@ def busy_events(
             begin, finish = _instant(event.start, zone), _instant(event.end, zone)
             if begin < finish:  # a zero-length event (DTSTART only) blocks nothing
                 yield event, (begin, finish)
+
+
+def _expander(calendar: Calendar) -> Any:
+    try:
+        return recurring_ical_events.of(calendar)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise CalendarFeedError(f"the calendar feed's events cannot be expanded: {exc}") from exc
+
+
+def _away_series(calendar: Calendar) -> Calendar:
+    """The feed's time zones and every series (all its components) with an out-of-office one."""
+    away = {str(event.get("UID")) for event in calendar.walk("VEVENT") if busy_status(event) == "OOF"}
+    kept = Calendar()
+    for component in calendar.subcomponents:
+        if component.name == "VTIMEZONE" or (
+            component.name == "VEVENT" and str(component.get("UID")) in away
+        ):
+            kept.add_component(component)
+    return kept
 
 
 def busy_status(event: Component) -> str:

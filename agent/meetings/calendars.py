@@ -24,6 +24,7 @@ as the feed does, so callers handle one error.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Mapping
 from contextlib import suppress
@@ -37,7 +38,7 @@ from zoneinfo import ZoneInfo
 import requests
 
 from agent.errors import CalendarFeedError
-from agent.meetings.busy import busy_intervals
+from agent.meetings.busy import ParsedFeed, busy_intervals, parse_feed
 from agent.meetings.intervals import Interval
 from agent.meetings.leave import out_of_office_days
 from agent.routing.config import RoutingConfig
@@ -92,6 +93,9 @@ class NoCalendars:
 class _Read:
     feed: bytes
     at: float
+    digest: bytes
+    calendar: ParsedFeed | None = None
+    """The feed parsed (parsing a busy feed is the slow part: kept while the bytes are the same)."""
 
 
 class FeedCalendars:
@@ -124,22 +128,22 @@ class FeedCalendars:
         self._reads: dict[str, _Read] = {}
 
     def busy(self, owner_id: str, start: datetime, end: datetime, zone: ZoneInfo) -> list[Interval]:
-        feed = self._feed(owner_id)
-        if feed is None:
+        calendar = self._calendar(owner_id)
+        if calendar is None:
             return []
         try:
-            return busy_intervals(feed, start, end, zone)
+            return busy_intervals(calendar, start, end, zone)
         except CalendarFeedError as error:
             raise self._error(owner_id, f"cannot be used: {error}") from error
 
     def out_of_office(
         self, owner_id: str, start: datetime, end: datetime, zone: ZoneInfo
     ) -> tuple[tuple[date, date], ...]:
-        feed = self._feed(owner_id)
-        if feed is None:
+        calendar = self._calendar(owner_id)
+        if calendar is None:
             return ()
         try:
-            return out_of_office_days(feed, start, end, zone)
+            return out_of_office_days(calendar, start, end, zone)
         except CalendarFeedError as error:
             raise self._error(owner_id, f"cannot be used: {error}") from error
 
@@ -147,17 +151,27 @@ class FeedCalendars:
         source = self._sources.get(owner_id)
         return "no calendar" if source is None else f"calendar feed {redact(source)}"
 
-    def _feed(self, owner_id: str) -> bytes | None:
+    def _calendar(self, owner_id: str) -> ParsedFeed | None:
+        """The owner's feed, parsed: read again once ``max_age_seconds`` old, parsed again only
+        when the bytes changed."""
         source = self._sources.get(owner_id)
         if source is None:
             return None
         now = self._monotonic()
         kept = self._reads.get(owner_id)
-        if kept is not None and now - kept.at < self._max_age:
-            return kept.feed
+        if kept is not None and kept.calendar is not None and now - kept.at < self._max_age:
+            return kept.calendar
         feed = self._read(owner_id, source)
-        self._reads[owner_id] = _Read(feed, now)
-        return feed
+        digest = hashlib.sha256(feed).digest()
+        if kept is not None and kept.calendar is not None and kept.digest == digest:
+            calendar = kept.calendar
+        else:
+            try:
+                calendar = ParsedFeed(parse_feed(feed))
+            except CalendarFeedError as error:
+                raise self._error(owner_id, f"cannot be used: {error}") from error
+        self._reads[owner_id] = _Read(feed, now, digest, calendar)
+        return calendar
 
     def _read(self, owner_id: str, source: str) -> bytes:
         if source.lower().startswith(_WEB_SCHEMES):

@@ -14,20 +14,24 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from agent.meetings.busy import busy_events, busy_status, parse_feed
+from agent.meetings.busy import ParsedFeed, busy_events, busy_status, parse_feed
 from agent.meetings.intervals import clip, merge, require_aware
 
 
 def out_of_office_days(
-    feed: bytes | str, start: datetime, end: datetime, zone: ZoneInfo
+    feed: bytes | str | ParsedFeed, start: datetime, end: datetime, zone: ZoneInfo
 ) -> tuple[tuple[date, date], ...]:
     """Inclusive ``(first, last)`` local days inside ``[start, end)`` the feed marks out of office.
 
     Raises :class:`agent.meetings.busy.CalendarFeedError` when the feed is malformed.
     """
     start, end = require_aware(start, "start"), require_aware(end, "end")
-    calendar = parse_feed(feed)
-    away = [span for event, span in busy_events(calendar, start, end, zone) if busy_status(event) == "OOF"]
+    parsed = feed if isinstance(feed, ParsedFeed) else ParsedFeed(parse_feed(feed))
+    away = [
+        span
+        for event, span in busy_events(parsed, start, end, zone, away_only=True)
+        if busy_status(event) == "OOF"
+    ]
     ranges: list[tuple[date, date]] = []
     for begin, finish in merge(clip(away, start, end)):
         first = begin.astimezone(zone).date()

@@ -183,6 +183,24 @@ DEFAULT_SEGMENTS = {
 }
 
 
+class MeetingOffer(_Model):
+    """``meetings``: when routing books a meeting as its last step, and what kind of meeting.
+
+    ``offer_when`` is a condition like a rule's ``when``, on the same lead values (say
+    ``{field: lead_source, in: [Demo request]}``); without it routing never books.
+    """
+
+    offer_when: Condition | None = None
+    duration: int = Field(30, ge=5, le=480)
+    """Minutes."""
+    buffer: int = Field(10, ge=0, le=240)
+    """Minutes kept free around the rep's other meetings."""
+    horizon_days: int = Field(5, ge=1, le=60)
+    """The rep's working days searched."""
+    min_notice: int = Field(120, ge=0, le=10080)
+    """Minutes from now before the first slot."""
+
+
 class RoutingConfig(_Model):
     timezone: ZoneInfo = ZoneInfo("UTC")
     rules: tuple[Rule, ...] = Field(min_length=1)
@@ -191,6 +209,7 @@ class RoutingConfig(_Model):
     territories: tuple[Territory, ...] = ()
     segments: dict[str, Segment] = Field(default_factory=lambda: dict(DEFAULT_SEGMENTS))
     sla: SLA = SLA()
+    meetings: MeetingOffer = MeetingOffer()
 
     @field_validator("timezone", mode="before")
     @classmethod

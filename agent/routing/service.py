@@ -11,14 +11,17 @@ its full explanation; the assignee gets a direct message with the SLA deadline.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
 from agent.audit import AuditLog
+from agent.errors import AgentError
 from agent.models import Owner, Record
 from agent.planner.quality_checks import CLOSED_STATUSES
 from agent.ports import Clock, CRMClient
@@ -29,6 +32,14 @@ from agent.run_report import ProposalOutcome
 from agent.runner import Runner
 from agent.store.database import Database
 from agent.store.rows import RoutingAssignmentRow
+
+if TYPE_CHECKING:
+    from agent.meetings.service import BookingResult
+
+log = logging.getLogger(__name__)
+
+MeetingOfferHook = Callable[[Record, str], "BookingResult | None"]
+"""Books a meeting for a routed lead (``MeetingService.book``), given the lead and who asked."""
 
 UNWORKED_STATUSES = frozenset({"", "New"})
 """A lead still in one of these statuses has not been worked."""
@@ -69,6 +80,8 @@ class RoutingResult:
     """How the policy took the owner change (``None``: no change, or a dry run)."""
     assignment_id: str | None
     dry_run: bool
+    meeting: BookingResult | None = None
+    """The meeting routing booked (or sent for approval) as its last step, when the lead asked."""
 
     @property
     def status(self) -> str:
@@ -173,8 +186,13 @@ class RoutingService:
         new_id: Callable[[], str],
         loads: OwnerLoads,
         notifier: RoutingNotifier | None = None,
+        offer_meeting: MeetingOfferHook | None = None,
     ) -> None:
-        """``loads``: the same the router reads (``Router(load_of=loads.of)``)."""
+        """``loads``: the same the router reads (``Router(load_of=loads.of)``).
+
+        ``offer_meeting``: the last step for a lead that asked for a meeting (the routing
+        file's ``meetings.offer_when``) and is owned once routed.
+        """
         self.router = router
         self._runner = runner
         self.database = database
@@ -183,6 +201,7 @@ class RoutingService:
         self._new_id = new_id
         self.notifier = notifier or RoutingNotifier()
         self.loads = loads
+        self.offer_meeting = offer_meeting
 
     def load_of(self, owner_id: str, day: date) -> Load:
         """An owner's open leads (from the CRM) and leads routed to them on ``day`` (ours)."""
@@ -217,8 +236,31 @@ class RoutingService:
         results = []
         for decision in decisions:
             outcome = outcomes.get(decision.action.id) if decision.action is not None else None
-            results.append(self._record(decision, outcome, requested_by=requested_by, stage=stage))
+            result = self._record(decision, outcome, requested_by=requested_by, stage=stage)
+            results.append(self._with_meeting(result, requested_by))
         return results
+
+    def wants_meeting(self, decision: RouteDecision) -> tuple[bool, str]:
+        """Whether the lead asked for a meeting (the routing file's ``meetings.offer_when``), and why."""
+        condition = self.router.config.meetings.offer_when
+        if condition is None:
+            return False, "the routing file has no meetings.offer_when"
+        return condition.test(decision.values)
+
+    def _with_meeting(self, result: RoutingResult, requested_by: str) -> RoutingResult:
+        """Book the meeting a routed lead asked for, once it has its owner."""
+        if self.offer_meeting is None or result.status not in ("open", "unchanged"):
+            return result
+        asked, _ = self.wants_meeting(result.decision)
+        lead = self.router.crm.get("lead", result.decision.lead.id) if asked else None
+        if lead is None or lead.owner_id is None:
+            return result
+        try:
+            meeting = self.offer_meeting(lead, requested_by)
+        except AgentError as error:  # routing stands whatever happens to the meeting
+            log.warning("lead %s routed, but no meeting offered: %s", lead.id, error)
+            return result
+        return replace(result, meeting=meeting)
 
     def _record(
         self, decision: RouteDecision, outcome: ProposalOutcome | None, *, requested_by: str, stage: int

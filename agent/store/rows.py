@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -429,3 +430,76 @@ class RoutingAssignmentRow(Base):
     worked_at: Mapped[datetime | None]
     approval_id: Mapped[str | None] = mapped_column(String(40))
     decision: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+_LIVE_MEETING = text("status != 'cancelled'")
+
+
+class CRMMeetingRow(Base):
+    """A meeting activity on a record's timeline in the embedded CRM."""
+
+    __tablename__ = "crm_meetings"
+    __table_args__ = (
+        Index("ix_crm_meetings_owner_start", "owner_id", "starts_at"),
+        Index("ix_crm_meetings_record", "record_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    object_type: Mapped[str] = mapped_column(String(20))
+    record_id: Mapped[str] = mapped_column(String(40))
+    owner_id: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(300))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text)
+    uid: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class MeetingRow(Base):
+    """A meeting revgate booked: its slot, its CRM activity, the invite versions sent, its Slack message.
+
+    ``status``: ``booking`` (claimed, CRM or invite not yet confirmed), ``booked``, ``cancelled``.
+    """
+
+    __tablename__ = "meetings"
+    __table_args__ = (
+        UniqueConstraint("action_id", name="uq_meetings_action"),
+        Index("ix_meetings_lead", "lead_id"),
+        Index(
+            "uq_meetings_rep_start_live",
+            "rep_id",
+            "starts_at",
+            unique=True,
+            sqlite_where=_LIVE_MEETING,
+            postgresql_where=_LIVE_MEETING,
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    action_id: Mapped[str] = mapped_column(String(40))
+    """The booking action's id: the idempotency key of the booking."""
+    approval_id: Mapped[str | None] = mapped_column(String(40))
+    lead_id: Mapped[str] = mapped_column(String(80))
+    rep_id: Mapped[str] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(20))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    uid: Mapped[str] = mapped_column(String(200))
+    sequence: Mapped[int] = mapped_column(Integer)
+    """The invite version the meeting is at (0: as booked; +1 per reschedule or cancellation)."""
+    invite_sequence: Mapped[int | None] = mapped_column(Integer)
+    """The last invite version handed over (``None``: none yet)."""
+    crm_activity_id: Mapped[str | None] = mapped_column(String(80))
+    plan: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    cancelled_by: Mapped[str | None] = mapped_column(String(80))
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    slack_channel: Mapped[str | None] = mapped_column(String(40))
+    slack_ts: Mapped[str | None] = mapped_column(String(40))
+    slack_revision: Mapped[int | None] = mapped_column(Integer)

@@ -36,6 +36,7 @@ from bot.blocks.card import (
     text_sections,
 )
 from bot.blocks.limits import FIELD_TEXT_MAX, SECTION_FIELDS_MAX, SECTION_TEXT_MAX
+from bot.blocks.meeting import meeting_sections
 from bot.blocks.text import (
     ELLIPSIS,
     VALUE_MAX,
@@ -90,6 +91,8 @@ def content_blocks(approval: Approval, ctx: CardContext, *, diff: DiffBuilder) -
         blocks.append(evidence)
     if action.kind == "merge" and action.merge is not None:
         blocks.extend(merge_sections(action, ctx))
+    elif action.meeting is not None:
+        blocks.extend(meeting_sections(action.meeting, ctx))
     else:
         blocks.extend(diff(action, ctx))
     blocks.append(SectionBlock(block_id="blast", text=mrkdwn(blast_radius(action, ctx))))

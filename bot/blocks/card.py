@@ -209,8 +209,13 @@ def _executed_lines(approval: Approval, ctx: CardContext, deciders: str, list_sk
     written = result.get("written") or []
     skipped: Mapping[str, str] = result.get("skipped") or {}
     labels = {t.record_id: t.label or t.record_id for t in approval.action.targets}
-    summary = f":white_check_mark: *Executed* (approved by {deciders}): wrote {len(written)} record(s)"
-    summary += f", skipped {len(skipped)}." if skipped else "."
+    if approval.action.kind == "book_meeting":
+        meeting = result.get("meeting_id")
+        summary = f":white_check_mark: *Executed* (approved by {deciders}): the meeting is booked"
+        summary += f" (`{escape(str(meeting))}`; its message has Reschedule and Cancel)." if meeting else "."
+    else:
+        summary = f":white_check_mark: *Executed* (approved by {deciders}): wrote {len(written)} record(s)"
+        summary += f", skipped {len(skipped)}." if skipped else "."
     if result.get("replayed"):
         summary += " The CRM had already applied it; nothing was written twice."
     lines = [summary]

@@ -20,6 +20,7 @@ from bot import ids
 from bot.blocks.approval import merge_sections, record_name, target_line, votes_text
 from bot.blocks.card import CardContext, status_lines, text_sections
 from bot.blocks.limits import SECTION_TEXT_MAX, VIEW_MAX_BLOCKS
+from bot.blocks.meeting import meeting_lines
 from bot.blocks.text import escape, one_line, slack_date, who, wrap
 
 DETAIL_VALUE_MAX = 1000
@@ -88,6 +89,8 @@ def _fixed_parts(approval: Approval, ctx: CardContext) -> list[tuple[str, list[s
         ("status", status_lines(approval, ctx, list_skipped=False)),
         ("policy", policy),
     ]
+    if action.meeting is not None:
+        parts.append(("meeting", meeting_lines(action.meeting)))
     parts.append(("people", people_lines))
     rationale = action.rationale.strip() or "no rationale given"
     paragraphs = [escape(p) for p in rationale.splitlines() if p.strip()]

@@ -1,7 +1,7 @@
 """Block Kit limits, checked on the typed payload before it is sent.
 
 Slack answers an oversize payload with ``invalid_blocks`` and no detail, and
-slack_sdk's own validation misses several limits (10 options per checkboxes
+slack_sdk's own validation misses several limits (10 options per checkboxes or radio buttons
 element, 2000 characters per section field, 50 blocks per message, unique
 block ids). These checks name every problem at once, so a test can assert that
 a 500-record approval still renders.
@@ -25,6 +25,7 @@ from slack_sdk.models.blocks import (
     InteractiveElement,
     Option,
     PlainTextInputElement,
+    RadioButtonsElement,
     SectionBlock,
     TextObject,
 )
@@ -45,6 +46,7 @@ BUTTON_TEXT_MAX = 75
 BUTTON_VALUE_MAX = 2000
 URL_MAX = 3000
 CHECKBOX_OPTIONS_MAX = 10
+RADIO_OPTIONS_MAX = 10
 OPTION_TEXT_MAX = 75
 OPTION_VALUE_MAX = 150
 OPTION_DESCRIPTION_MAX = 75
@@ -214,6 +216,16 @@ def _element(problems: list[str], where: str, element: object) -> None:
         strays = [o.value for o in element.initial_options or [] if o.value not in values]
         if strays:
             problems.append(f"{where}: initial_options {strays} are not among the options")
+    elif isinstance(element, RadioButtonsElement):
+        radios = [o for o in element.options or [] if isinstance(o, Option)]
+        if not radios:
+            problems.append(f"{where}: radio buttons need at least one option")
+        _at_most(problems, where, "options", len(radios), RADIO_OPTIONS_MAX, "items")
+        for i, radio in enumerate(radios):
+            _option(problems, f"{where} options[{i}]", radio)
+        chosen = element.initial_option
+        if isinstance(chosen, Option) and chosen.value not in {o.value for o in radios}:
+            problems.append(f"{where}: initial_option {chosen.value!r} is not among the options")
     elif isinstance(element, PlainTextInputElement):
         if element.placeholder is not None:
             _text(problems, where, "placeholder", element.placeholder, PLACEHOLDER_MAX, plain=True)

@@ -52,6 +52,8 @@ def help_text() -> str:
             "*revgate* keeps the CRM clean; risky changes come here for approval.",
             "• `/route-lead <email or lead id> [explain]`: route a lead by the routing rules "
             "(`explain`: everything behind the decision)",
+            "• `/book-meeting <lead id or email>`: book a meeting with the lead's owner, in both "
+            "parties' hours (the unusual ones go to approval)",
             "• `/hygiene run`: start a hygiene run now",
             "• `/hygiene status`: the last hygiene runs and what they did",
             "• `/approvals`: requests waiting for a decision",

@@ -9,16 +9,21 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.rule import Rule
 
 from agent.crm.local import LocalCRM
 from agent.crm.seed import seed_crm
+from agent.describe import meeting_phrase
+from agent.errors import AgentError
 from agent.models import Approval
 from agent.policy import Policy, approval_requirement
 from bot.cli.common import console, fail, services, settings
+from bot.container import Services
 from bot.render import approval_panel, refused_table, run_table
 
 DEMO_DB = Path(".revgate/demo.db")
+DEMO_REP = "O002"
 _SHOWCASE_ORDER = ("merge", "change_owner", "assign_owner", "normalize_field")
 
 
@@ -60,6 +65,45 @@ def demo(
             out.print(approval_panel(showcase, owners, svc.clock.now()))
             out.print(Rule("4. Act on it"))
             out.print(_next_steps(showcase, svc.policy, url), highlight=False, soft_wrap=True)
+        out.print(Rule("5. A meeting for a lead, through the same policy"))
+        _book_a_meeting(svc, out)
+
+
+def _book_a_meeting(svc: Services, out: Console) -> None:
+    """Book the first slot with Debra Jones (O002, whose calendar is a demo feed) for one of her leads."""
+    lead = next(
+        (
+            lead
+            for lead in svc.crm.iter_records("lead")
+            if lead.owner_id == DEMO_REP and lead.get("email") and lead.get("country") == "US"
+        ),
+        None,
+    )
+    if lead is None:
+        out.print(f"No US lead of {DEMO_REP} with an email address in this sample.")
+        return
+    try:
+        result = svc.meetings().book(lead, requested_by="demo")
+    except AgentError as error:
+        out.print(f"No meeting: {error}", markup=False)
+        return
+    plan = result.plan
+    if plan is None or result.outcome is None:
+        why = result.options.explanation if result.options else None
+        out.print(f"No slot for lead {lead.id}: {why or 'none in the horizon'}.", markup=False)
+        return
+    out.print(f"Lead {lead.id}: {meeting_phrase(plan)}.", markup=False, highlight=False)
+    out.print(f"Lead's zone: {plan.lead_zone_note}.", markup=False, highlight=False)
+    if result.booking is not None:
+        booking = result.booking
+        out.print(
+            f"[bold]Booked[/] (meeting {booking.id}): recorded in the CRM as activity "
+            f"{booking.crm_activity_id}, invite v{booking.sequence} written to {svc.settings.invites}.",
+            highlight=False,
+        )
+        out.print(f"Move or cancel it: revgate meetings move {booking.id} --show", highlight=False)
+    else:
+        out.print(f"[bold]{result.status}[/]: {result.outcome.verdict.reason}", highlight=False, markup=True)
 
 
 def _pick(pending: list[Approval]) -> Approval:

@@ -8,18 +8,32 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App, Respond
 
-from agent.errors import AgentError, CRMNotFoundError, RoutingFileError
+from agent.errors import (
+    AgentError,
+    CalendarFeedError,
+    CRMNotFoundError,
+    LeadNotRoutedError,
+    RoutingFileError,
+)
 from agent.reports import recent_runs, today_counts
 from bot.blocks import help_text, usage_error
 from bot.blocks.text import escape
 from bot.inbox import Task
 from bot.listeners.payloads import responder
-from bot.messages import approvals_reply, route_reply, routing_file_reply, run_done_reply, runs_reply
+from bot.messages import (
+    approvals_reply,
+    book_reply,
+    route_reply,
+    routing_file_reply,
+    run_done_reply,
+    runs_reply,
+)
 
 if TYPE_CHECKING:  # the runtime imports the listeners' tasks
     from bot.runtime import SlackRuntime
 
 ROUTE_USAGE = "/route-lead <email or lead id> [explain]"
+BOOK_USAGE = "/book-meeting <lead id or email>"
 HYGIENE_USAGE = "/hygiene [run|status]"
 
 _MAILTO = re.compile(r"<mailto:([^|>]+)(?:\|[^>]*)?>")
@@ -37,6 +51,7 @@ class Commands:
 
     def register(self, app: App) -> None:
         app.command("/route-lead")(self.route_lead)
+        app.command("/book-meeting")(self.book_meeting)
         app.command("/hygiene")(self.hygiene)
         app.command("/approvals")(self.approvals)
         app.command("/revgate")(self.revgate)
@@ -45,6 +60,7 @@ class Commands:
         """The work these commands hand on after their ack, by task name."""
         return {
             "route_lead": self._route,
+            "book_meeting": self._book,
             "hygiene_status": self._status,
             "hygiene_run": self._run,
             "approvals": self._approvals,
@@ -77,6 +93,48 @@ class Commands:
             ephemeral(respond, f"Routing {escape(ref)} failed: {escape(str(error))}")
             return
         ephemeral(respond, route_reply(result, explain=bool(task.get("explain"))))
+
+    def book_meeting(self, ack: Ack, command: dict[str, Any]) -> None:
+        words = [_unwrap_mailto(word) for word in str(command.get("text") or "").split()]
+        if len(words) != 1:
+            problem = (
+                f"unexpected {' '.join(words[1:])!r} (one lead only)"
+                if words
+                else "give one lead id or email address"
+            )
+            ack(text=usage_error("/book-meeting", problem, BOOK_USAGE))
+            return
+        ack()
+        self.rt.after_ack("book_meeting", **_caller(command), ref=words[0])
+
+    def _book(self, task: dict[str, Any]) -> None:
+        ref, user, respond = task["ref"], task["user"], responder(task)
+        services = self.rt.services
+        try:
+            lead = services.routing().router.find_lead(ref)
+            result = services.meetings().book(lead, requested_by=user)
+        except CRMNotFoundError as missing:
+            ephemeral(respond, f"{escape(str(missing))}. Try the lead's id or exact email address.")
+            return
+        except LeadNotRoutedError:
+            ephemeral(
+                respond,
+                f"Lead `{escape(ref)}` has no owner, so there is nobody to meet: "
+                f"route it first with `/route-lead {escape(ref)}`. Nothing was booked.",
+            )
+            return
+        except RoutingFileError as broken:
+            ephemeral(respond, routing_file_reply(broken))
+            return
+        except CalendarFeedError as error:
+            ephemeral(respond, f"A rep's calendar cannot be read: {escape(str(error))}. Nothing was booked.")
+            return
+        except AgentError as error:
+            log.exception("booking a meeting for %s failed", ref)
+            ephemeral(respond, f"Booking a meeting for {escape(ref)} failed: {escape(str(error))}")
+            return
+        link = self.rt.meeting_messages.permalink(result.booking.id) if result.booking else None
+        ephemeral(respond, book_reply(result, link=link))
 
     def hygiene(self, ack: Ack, command: dict[str, Any]) -> None:
         sub = str(command.get("text") or "").strip() or "status"

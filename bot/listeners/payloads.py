@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
 from slack_bolt import Respond
 
 from bot import ids
+from bot.blocks import meeting_ids
 
 
 def user_id(body: Mapping[str, Any]) -> str:
@@ -83,3 +85,40 @@ def reject_reason(view: Mapping[str, Any]) -> str:
 def responder(task: Mapping[str, Any]) -> Respond:
     """Replies to the ``response_url`` a stored task carries (valid for 30 minutes, 5 replies)."""
     return Respond(response_url=task.get("response_url"))
+
+
+def meeting_value(body: Mapping[str, Any]) -> str | None:
+    """The clicked button's meeting id, or ``None`` when the value is not one (forged, or garbled)."""
+    value = action_value(body)
+    return value if meeting_ids.MEETING_ID.fullmatch(value) else None
+
+
+def meeting_metadata(view: Mapping[str, Any]) -> tuple[str, int | None] | None:
+    """``(meeting id, revision)`` from a meeting modal's ``private_metadata``; ``None`` if it is not
+    one revgate wrote (the revision is ``None`` when the modal carries none)."""
+    try:
+        data = json.loads(str(view.get("private_metadata") or ""))
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    meeting, revision = data.get("meeting"), data.get("revision")
+    if not isinstance(meeting, str) or not meeting_ids.MEETING_ID.fullmatch(meeting):
+        return None
+    if revision is not None and (not isinstance(revision, int) or isinstance(revision, bool)):
+        return None
+    return meeting, revision
+
+
+def selected_option(view: Mapping[str, Any], block_id: str, action_id: str) -> str:
+    """The value of the option chosen in a radio buttons (or select) input; empty if none."""
+    values = (view.get("state") or {}).get("values") or {}
+    field = (values.get(block_id) or {}).get(action_id) or {}
+    return str((field.get("selected_option") or {}).get("value") or "")
+
+
+def input_text(view: Mapping[str, Any], block_id: str, action_id: str) -> str:
+    """A plain text input's value, stripped; empty if none."""
+    values = (view.get("state") or {}).get("values") or {}
+    field = (values.get(block_id) or {}).get(action_id) or {}
+    return str(field.get("value") or "").strip()

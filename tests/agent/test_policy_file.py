@@ -36,7 +36,16 @@ def test_default_policy_gates_risky_work_and_forbids_delete() -> None:
     policy = load_policy(POLICIES / "default.yaml")
     assert policy.name == "default"
     assert policy.forbidden_actions == ["delete"]
-    assert policy.requires_approval == ["merge", "change_owner", "bulk_operations", "high_value_changes"]
+    assert policy.requires_approval == [
+        "merge",
+        "change_owner",
+        "bulk_operations",
+        "high_value_changes",
+        "outside_working_hours",
+        "other_rep",
+    ]
+    assert "book_meeting" in policy.allowed_actions
+    assert policy.expiry["book_meeting"].after == timedelta(hours=2)
     assert policy.expiry["assign_owner"] == ExpiryRule(
         after=timedelta(minutes=15), remind_after=timedelta(minutes=5), fallback="routing_pool"
     )
@@ -51,7 +60,7 @@ def test_strict_policy_has_exactly_the_documented_lists() -> None:
     assert policy.name == "strict"
     assert policy.allowed_actions == ["update_lead_status", "add_note", "enrich_data"]
     assert policy.forbidden_actions == ["delete", "merge", "change_owner"]
-    assert policy.requires_approval == ["bulk_operations", "high_value_changes"]
+    assert policy.requires_approval == ["book_meeting", "bulk_operations", "high_value_changes"]
 
 
 # --- defaults and shorthands --------------------------------------------------------

@@ -223,3 +223,92 @@ def test_the_salesforce_api_ceiling_is_a_share_of_the_daily_limit(
 
     with pytest.raises(SettingsError, match="REVGATE_SALESFORCE_API_CEILING:"):
         load_settings()
+
+
+# -- where meeting invites go ----------------------------------------------------------------
+
+
+def test_invites_default_to_a_folder_and_need_no_sender() -> None:
+    from pathlib import Path
+
+    from bot.invite_senders import InviteFolder
+
+    settings = load_settings()
+
+    assert settings.invites == InviteFolder(Path(".revgate/invites"))
+    assert settings.invite_from is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("folder:/var/spool/revgate", ("folder", "/var/spool/revgate")),
+        ("smtp://mail.acme.io", ("smtp", "mail.acme.io", 587, False, None)),
+        ("smtp://relay.acme.io:2525", ("smtp", "relay.acme.io", 2525, False, None)),
+        ("smtps://ops:hunter2@mail.acme.io", ("smtp", "mail.acme.io", 465, True, "ops")),
+        ("smtp://ops%40acme.io:p%3Ass@[::1]:587", ("smtp", "::1", 587, False, "ops@acme.io")),
+    ],
+)
+def test_invites_take_a_folder_or_an_smtp_url(
+    monkeypatch: pytest.MonkeyPatch, value: str, expected: tuple[object, ...]
+) -> None:
+    from bot.invite_senders import InviteFolder
+
+    monkeypatch.setenv("REVGATE_INVITES", value)
+    monkeypatch.setenv("REVGATE_INVITE_FROM", "Meetings@Acme.io")
+
+    settings = load_settings()
+
+    target = settings.invites
+    if isinstance(target, InviteFolder):
+        assert ("folder", str(target.path)) == expected
+    else:
+        assert ("smtp", target.host, target.port, target.implicit_tls, target.username) == expected
+    assert settings.invite_from == "Meetings@acme.io"
+
+
+def test_the_invite_password_never_shows_in_reprs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REVGATE_INVITES", "smtps://ops:p%40ss-very-secret@mail.acme.io")
+    monkeypatch.setenv("REVGATE_INVITE_FROM", "meetings@acme.io")
+
+    settings = load_settings()
+
+    assert "very-secret" not in repr(settings)
+    assert "very-secret" not in str(settings.invites)
+    assert str(settings.invites) == "smtps://ops:***@mail.acme.io:465"
+    assert settings.invites.password is not None  # type: ignore[union-attr]
+    assert settings.invites.password.get_secret_value() == "p@ss-very-secret"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("variables", "named", "says"),
+    [
+        (
+            {"REVGATE_INVITES": "smtp://ops:very-secret@mail.acme.io"},
+            "REVGATE_INVITES",
+            "REVGATE_INVITE_FROM",
+        ),
+        ({"REVGATE_INVITES": "imap://ops:very-secret@mail.acme.io"}, "REVGATE_INVITES", "folder:<path>"),
+        ({"REVGATE_INVITES": "smtp://ops:very-secret@mail.acme.io:http"}, "REVGATE_INVITES", "port"),
+        ({"REVGATE_INVITES": "smtp://ops:very-secret@mail.acme.io:0"}, "REVGATE_INVITES", "port"),
+        ({"REVGATE_INVITES": "smtp://ops:very-secret@"}, "REVGATE_INVITES", "host"),
+        ({"REVGATE_INVITES": "smtp://ops@mail.acme.io"}, "REVGATE_INVITES", "user and a password"),
+        ({"REVGATE_INVITES": "smtp://ops:very-secret@mail.acme.io/inbox"}, "REVGATE_INVITES", "follow"),
+        ({"REVGATE_INVITES": "folder:"}, "REVGATE_INVITES", "needs a path"),
+        ({"REVGATE_INVITES": ".revgate/invites"}, "REVGATE_INVITES", "folder:<path>"),
+        ({"REVGATE_INVITE_FROM": "meetings"}, "REVGATE_INVITE_FROM", "not an email address"),
+        ({"REVGATE_INVITE_FROM": "meetings@localhost"}, "REVGATE_INVITE_FROM", "not an email address"),
+    ],
+)
+def test_a_bad_invite_setting_stops_start_up_without_repeating_the_password(
+    monkeypatch: pytest.MonkeyPatch, variables: dict[str, str], named: str, says: str
+) -> None:
+    for variable, value in variables.items():
+        monkeypatch.setenv(variable, value)
+
+    with pytest.raises(SettingsError) as error:
+        load_settings()
+
+    assert f"{named}:" in str(error.value)
+    assert says in str(error.value)
+    assert "very-secret" not in str(error.value)

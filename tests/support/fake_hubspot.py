@@ -20,7 +20,10 @@ Endpoints (``operation`` names used by :meth:`FakeHubSpot.fail_next` and
 /crm/v3/objects/{type}/{id}`` [get, update, archive], ``POST /crm/v3/objects/{type}``
 [create], ``.../batch/read`` [batch_read], ``.../search`` [search], ``.../merge``
 [merge], ``GET /crm/v4/objects/{type}/{id}/associations/{toType}`` [associations],
-``GET /crm/v3/owners/`` [owners] and ``GET /crm/v3/owners/{id}`` [owner].
+``GET /crm/v3/owners/`` [owners] and ``GET /crm/v3/owners/{id}`` [owner]. Object types are
+``contacts``, ``companies``, ``notes`` and ``meetings`` (the meetings engagement: created with
+its associations like a note, found by search, moved or cancelled by PATCH); associations
+are listed from a contact or company to its notes or meetings.
 
 Every request is recorded (:attr:`FakeHubSpot.requests`), failures included. Answers
 other than search carry ``X-HubSpot-RateLimit-*`` headers (``burst_remaining`` sets
@@ -42,7 +45,7 @@ from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
 from tests.support.fake_hubspot_store import (
-    TO_NOTE,
+    ENGAGEMENTS,
     HubSpotError,
     Json,
     Store,
@@ -92,7 +95,7 @@ _ROUTES: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
         ("GET", r"/crm/v3/owners/(?P<id>[^/]+)", "owner"),
     )
 )
-_TYPES = frozenset({"contacts", "companies", "notes"})
+_TYPES = frozenset({"contacts", "companies", "notes", "meetings"})
 
 
 @dataclass(frozen=True)
@@ -218,6 +221,11 @@ class FakeHubSpot(LocalServer):
         with self._lock:
             notes = [self.store.objects[n] for n in self.store.notes_of(object_type, object_id)]
             return [n.properties.get("hs_note_body", "") for n in sorted(notes, key=lambda n: n.created_at)]
+
+    def meeting_ids(self, object_type: str, object_id: str) -> list[str]:
+        """The ids of the meetings associated to an object, oldest first."""
+        with self._lock:
+            return self.store.engagements_of("meetings", object_type, object_id)
 
     def later(self, seconds: float) -> datetime:
         """Move the clock forward; what is written next is stamped later."""
@@ -443,8 +451,8 @@ class FakeHubSpot(LocalServer):
         properties = body.get("properties") or {}
         associations = body.get("associations") or []
         obj: StoredObject
-        if object_type == "notes":
-            obj = self.store.create_note(properties, associations, self.clock.now())
+        if object_type in ENGAGEMENTS:
+            obj = self.store.create_engagement(object_type, properties, associations, self.clock.now())
         else:
             obj = self.store.create(object_type, properties, self.clock.now())
         return 201, obj.as_json(list(obj.properties))
@@ -505,18 +513,19 @@ class FakeHubSpot(LocalServer):
         self, params: dict[str, str], query: dict[str, list[str]], body: Json
     ) -> tuple[int, Json | None]:
         object_type, to_type = _type(params), params["to"]
-        if to_type != "notes" or object_type not in TO_NOTE:
-            raise HubSpotError(400, "VALIDATION_ERROR", f"the fake associates notes only, not {to_type}")
-        ids = self.store.notes_of(object_type, params["id"])
+        if to_type not in ENGAGEMENTS or object_type not in ENGAGEMENTS[to_type][1]:
+            raise HubSpotError(
+                400, "VALIDATION_ERROR", f"the fake associates notes and meetings only, not {to_type}"
+            )
+        type_id = ENGAGEMENTS[to_type][1][object_type]
+        ids = self.store.engagements_of(to_type, object_type, params["id"])
         page, after = _page(ids, query, ASSOCIATIONS_PAGE_LIMIT)
         results = [
             {
-                "toObjectId": int(note),
-                "associationTypes": [
-                    {"category": "HUBSPOT_DEFINED", "typeId": TO_NOTE[object_type], "label": None}
-                ],
+                "toObjectId": int(item),
+                "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": type_id, "label": None}],
             }
-            for note in page
+            for item in page
         ]
         return 200, _paged(results, after)
 

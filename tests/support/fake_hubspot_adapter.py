@@ -2,15 +2,18 @@
 
 :func:`connect` builds the adapter the way the composition root does (``HubSpotCRM.connect``
 with a host), with a :class:`~agent.crm.retry.Retrying` whose sleep only records;
-:class:`HubSpotArrangement` is the conformance suite's way into the fake's back door.
+:class:`HubSpotArrangement` is the conformance suites' way into the fake's back door (the
+CRM suite's and the meetings suite's).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from agent.crm.hubspot import HubSpotCRM
 from agent.crm.hubspot_mapping import hubspot_type, to_properties
+from agent.crm.hubspot_meetings import hubspot_time
 from agent.crm.ledger import WriteLedger
 from agent.crm.retry import Retrying
 from agent.models import FieldValue, ObjectType, Owner, Record
@@ -93,6 +96,22 @@ class HubSpotArrangement:
 
     def unknown_owner_id(self) -> str:
         return UNKNOWN_OWNER_ID
+
+    def unknown_meeting_id(self) -> str:
+        return UNKNOWN_ID
+
+    def foreign_meeting(self, owner_id: str, start: datetime, end: datetime) -> str:
+        # As HubSpot's "Log meeting" leaves it: no outcome, no internal notes, no association.
+        return self._fake.add_object(
+            "meetings",
+            {
+                "hs_timestamp": hubspot_time(start),
+                "hs_meeting_title": "Lunch with a customer",
+                "hs_meeting_start_time": hubspot_time(start),
+                "hs_meeting_end_time": hubspot_time(end),
+                "hubspot_owner_id": owner_id,
+            },
+        )
 
     def _read(self, object_type: ObjectType, record_id: str) -> Record:
         found = self._crm.get(object_type, record_id)

@@ -2,7 +2,7 @@
 
 Written from HubSpot's public CRM v3 reference, not from any HubSpot code:
 
-- objects (``contacts``, ``companies``, ``notes``) carry string properties; a property
+- objects (``contacts``, ``companies``, ``notes``, ``meetings``) carry string properties; a property
   set to ``""`` is cleared; unknown properties, read-only ones, options outside an
   enumeration and owner ids that name no active owner are refused (400,
   ``VALIDATION_ERROR``) and nothing of the request is written;
@@ -11,7 +11,9 @@ Written from HubSpot's public CRM v3 reference, not from any HubSpot code:
   millisecond as the last one is stamped a millisecond later, as the real clock would);
 - a merge creates a new object with a new id: the primary's values win, the other's
   fill what the primary lacks, both old ids redirect to the new object (a GET of them
-  answers it), and their associations (notes) move to it;
+  answers it), and their associations (notes, meetings) move to it;
+- notes and meetings are created with their associations (HubSpot-defined types: note ->
+  contact 202 / company 190, meeting -> contact 200 / company 188) and need ``hs_timestamp``;
 - search evaluates ``filterGroups`` (ORed groups of ANDed filters; at most 5 groups, 10
   filters in a group and 25 in all, HubSpot's limits since August 2024), one sort,
   ``limit`` up to 200 and the ``after`` offset, and refuses any page past the 10,000th
@@ -124,6 +126,21 @@ SCHEMA: dict[str, dict[str, str]] = {
         "hs_lastmodifieddate": DATETIME,
         "hs_object_id": NUMBER,
     },
+    "meetings": {
+        "hs_timestamp": DATETIME,
+        "hs_meeting_title": STRING,
+        "hs_meeting_body": STRING,
+        "hs_internal_meeting_notes": STRING,
+        "hs_meeting_external_url": STRING,
+        "hs_meeting_location": STRING,
+        "hs_meeting_start_time": DATETIME,
+        "hs_meeting_end_time": DATETIME,
+        "hs_meeting_outcome": ENUM,
+        "hubspot_owner_id": OWNER,
+        "hs_createdate": DATETIME,
+        "hs_lastmodifieddate": DATETIME,
+        "hs_object_id": NUMBER,
+    },
 }
 """The properties each object type has, by kind."""
 
@@ -132,6 +149,7 @@ OPTIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("contacts", "hs_lead_status"): _LEAD_STATUSES,
     ("contacts", "hs_analytics_source"): _SOURCES,
     ("companies", "industry"): _INDUSTRIES,
+    ("meetings", "hs_meeting_outcome"): ("SCHEDULED", "COMPLETED", "RESCHEDULED", "NO_SHOW", "CANCELED"),
 }
 
 READ_ONLY = frozenset(
@@ -149,11 +167,19 @@ DEFAULT_PROPERTIES: dict[str, tuple[str, ...]] = {
     "contacts": ("createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname"),
     "companies": ("createdate", "domain", "hs_lastmodifieddate", "hs_object_id", "name"),
     "notes": ("hs_createdate", "hs_lastmodifieddate", "hs_object_id"),
+    "meetings": ("hs_createdate", "hs_lastmodifieddate", "hs_object_id"),
 }
 
-# HubSpot-defined association types: note -> record, and back.
+# HubSpot-defined association types: note -> record, and back; meeting -> record, and back.
 NOTE_TO: dict[int, str] = {202: "contacts", 190: "companies"}
 TO_NOTE: dict[str, int] = {"contacts": 201, "companies": 189}
+MEETING_TO: dict[int, str] = {200: "contacts", 188: "companies"}
+TO_MEETING: dict[str, int] = {"contacts": 199, "companies": 187}
+ENGAGEMENTS: dict[str, tuple[dict[int, str], dict[str, int]]] = {
+    "notes": (NOTE_TO, TO_NOTE),
+    "meetings": (MEETING_TO, TO_MEETING),
+}
+"""Engagement type -> (its association types to records, the records' types back to it)."""
 
 
 class HubSpotError(Exception):
@@ -249,6 +275,8 @@ class Store:
     owners: dict[str, StoredOwner] = field(default_factory=dict)
     note_links: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
     """note id -> {(object type, object id)} it is associated to."""
+    meeting_links: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
+    """meeting id -> {(object type, object id)} it is associated to."""
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(101))
     _owner_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(7001))
     _last_stamp: datetime | None = None
@@ -312,7 +340,8 @@ class Store:
         if obj.object_type == "contacts":
             obj.properties["lastmodifieddate"] = iso(stamp)
         if created:
-            obj.properties["hs_createdate" if obj.object_type == "notes" else "createdate"] = iso(stamp)
+            engagement = obj.object_type in ENGAGEMENTS
+            obj.properties["hs_createdate" if engagement else "createdate"] = iso(stamp)
 
     def archive(self, object_type: str, object_id: str, now: datetime) -> None:
         obj = self.live(object_type, object_id)
@@ -380,7 +409,7 @@ class Store:
         for source in (primary, other):
             source.merged_into = made.id
             source.archived = True
-            for links in self.note_links.values():
+            for links in [*self.note_links.values(), *self.meeting_links.values()]:
                 if (object_type, source.id) in links:
                     links.discard((object_type, source.id))
                     links.add((object_type, made.id))
@@ -388,37 +417,51 @@ class Store:
 
     # -- notes ------------------------------------------------------------------------
 
-    def create_note(
-        self, properties: Mapping[str, Any], associations: list[Json], now: datetime
+    def create_engagement(
+        self, engagement: str, properties: Mapping[str, Any], associations: list[Json], now: datetime
     ) -> StoredObject:
+        """A note or meeting with its associations to records (all valid, or nothing is written)."""
+        to_record = ENGAGEMENTS[engagement][0]
         links: set[tuple[str, str]] = set()
         for association in associations:
             target = str(association.get("to", {}).get("id", ""))
             for kind in association.get("types", []):
-                object_type = NOTE_TO.get(int(kind.get("associationTypeId", 0)))
+                object_type = to_record.get(int(kind.get("associationTypeId", 0)))
                 if object_type is None:
                     raise invalid(
-                        f"association type {kind.get('associationTypeId')} is not note -> contact/company"
+                        f"association type {kind.get('associationTypeId')} is not "
+                        f"{engagement} -> contact/company"
                     )
                 try:
                     links.add((object_type, self.live(object_type, target).id))
                 except HubSpotError as missing:
                     raise invalid(f"association target {target} does not exist") from missing
         if "hs_timestamp" not in properties:
-            raise invalid('Property "hs_timestamp" is required for notes')
-        note = self.create("notes", properties, now)
-        self.note_links[note.id] = links
-        return note
+            raise invalid(f'Property "hs_timestamp" is required for {engagement}')
+        created = self.create(engagement, properties, now)
+        self.links_of(engagement)[created.id] = links
+        return created
 
-    def notes_of(self, object_type: str, object_id: str) -> list[str]:
-        """Ids of the notes associated to an object (a merged-away id answers for the merged object)."""
+    def create_note(
+        self, properties: Mapping[str, Any], associations: list[Json], now: datetime
+    ) -> StoredObject:
+        return self.create_engagement("notes", properties, associations, now)
+
+    def links_of(self, engagement: str) -> dict[str, set[tuple[str, str]]]:
+        return self.note_links if engagement == "notes" else self.meeting_links
+
+    def engagements_of(self, engagement: str, object_type: str, object_id: str) -> list[str]:
+        """Ids of the notes or meetings associated to an object (merged-away ids followed)."""
         try:
             found = self.live(object_type, object_id)
         except HubSpotError:
             return []
-        return sorted(
-            (note for note, links in self.note_links.items() if (object_type, found.id) in links), key=int
-        )
+        links = self.links_of(engagement)
+        return sorted((item for item, linked in links.items() if (object_type, found.id) in linked), key=int)
+
+    def notes_of(self, object_type: str, object_id: str) -> list[str]:
+        """Ids of the notes associated to an object (a merged-away id answers for the merged object)."""
+        return self.engagements_of("notes", object_type, object_id)
 
     # -- owners -----------------------------------------------------------------------
 

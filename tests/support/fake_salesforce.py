@@ -6,7 +6,8 @@ certificate from a test CA (``trustme``); :meth:`FakeSalesforce.session` is a
 
 - ``POST /services/oauth2/token`` (username-password flow) and ``GET /services/oauth2/userinfo``;
 - ``/services/data/vXX.X/``: ``query`` (``Sforce-Query-Options: batchSize``, 200-2,000, default
-  2,000; ``nextRecordsUrl`` for queryMore), ``sobjects/{type}`` (POST create),
+  2,000; ``nextRecordsUrl`` for queryMore), ``sobjects/{type}`` (POST create; Lead, Contact,
+  Account, Note and Event),
   ``sobjects/{type}/{id}`` (GET, PATCH with ``If-Unmodified-Since`` -> 412, DELETE -> 204),
   ``composite/sobjects/{type}`` (retrieve, GET and POST: ``null`` for ids it cannot return) and
   ``limits`` (``DailyApiRequests``); every answer carries ``Sforce-Limit-Info: api-usage=N/M``;

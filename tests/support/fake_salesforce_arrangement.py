@@ -1,4 +1,4 @@
-"""The Salesforce adapter wired to the fake Salesforce, and the conformance suite's Arrangement over them.
+"""The Salesforce adapter wired to the fake Salesforce, and the conformance suites' Arrangement over them.
 
 Test data goes in through the fake org's back door (as another user's edits would); everything
 the suite asserts is read back through the adapter. The adapter's ledger lives in a migrated
@@ -121,6 +121,22 @@ class SalesforceArrangement:
 
     def unknown_owner_id(self) -> str:
         return Org.unknown_id("User")
+
+    def unknown_meeting_id(self) -> str:
+        return Org.unknown_id("Event")
+
+    def foreign_meeting(self, owner_id: str, start: datetime, end: datetime) -> str:
+        # As a rep logs one in Salesforce: busy (the picklist's default), on no Who or What.
+        return self.fake.org.create(
+            "Event",
+            {
+                "OwnerId": owner_id,
+                "Subject": "Lunch with a customer",
+                "StartDateTime": start.isoformat(),
+                "EndDateTime": end.isoformat(),
+                "ShowAs": "Busy",
+            },
+        )
 
     def _read(self, object_type: ObjectType, record_id: str) -> Record:
         record = self.crm.get(object_type, record_id)

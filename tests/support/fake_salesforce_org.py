@@ -1,10 +1,16 @@
-"""The data of the fake Salesforce: an org's Leads, Contacts, Accounts, Notes and Users.
+"""The data of the fake Salesforce: an org's Leads, Contacts, Accounts, Notes, Events and Users.
 
 Written from Salesforce's public object reference, independent of the adapter's mapping:
 ids are 18 characters with the object's key prefix; every write stamps ``SystemModstamp``
 (and ``LastModifiedDate``) from the org's clock in whole seconds; deleted and merged-away
 records stay in the recycle bin (``IsDeleted``) where ``query`` never shows them and a GET
-answers ``ENTITY_IS_DELETED``; a merge re-parents the victims' Notes to the master.
+answers ``ENTITY_IS_DELETED``; a merge re-parents the victims' Notes and Events to the master.
+
+Events: ``StartDateTime`` and ``EndDateTime`` are required, are kept in whole seconds in
+Salesforce's own shape (``2026-11-24T09:00:00.000+0000``) whatever ISO 8601 form was sent,
+and the end may not be before the start (``FIELD_INTEGRITY_EXCEPTION``); ``WhoId`` must name a
+live Lead (not converted) or Contact and ``WhatId`` an Account (``INVALID_CROSS_REFERENCE_KEY``);
+``ShowAs`` is the restricted picklist Busy / OutOfOffice / Free.
 
 Errors are :class:`OrgError` with Salesforce's status code and ``errorCode``; the server turns
 them into ``[{"message", "errorCode", "fields"}]`` (REST) or a failed ``MergeResult`` (SOAP).
@@ -26,7 +32,7 @@ ORG_ID = "00D8c0000000001AAA"
 STAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.000+0000"
 START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
-PREFIXES = {"Account": "001", "Contact": "003", "Lead": "00Q", "Note": "002", "User": "005"}
+PREFIXES = {"Account": "001", "Contact": "003", "Lead": "00Q", "Note": "002", "User": "005", "Event": "00U"}
 _PERSON = ("FirstName", "LastName", "Email", "Phone", "Title", "Job_Function__c", "Seniority__c")
 WRITABLE: Mapping[str, frozenset[str]] = {
     "Lead": frozenset(
@@ -63,6 +69,19 @@ WRITABLE: Mapping[str, frozenset[str]] = {
         )
     ),
     "Note": frozenset(("ParentId", "Title", "Body", "OwnerId")),
+    "Event": frozenset(
+        (
+            "Subject",
+            "StartDateTime",
+            "EndDateTime",
+            "OwnerId",
+            "WhoId",
+            "WhatId",
+            "Description",
+            "ShowAs",
+            "Location",
+        )
+    ),
 }
 """Fields the API may set on each object."""
 READ_ONLY = frozenset(
@@ -81,6 +100,7 @@ REQUIRED: Mapping[str, tuple[str, ...]] = {
     "Contact": ("LastName",),
     "Account": ("Name",),
     "Note": ("ParentId", "Title"),
+    "Event": ("StartDateTime", "EndDateTime"),
 }
 MERGEABLE = frozenset({"Lead", "Contact", "Account"})
 NUMBERS: Mapping[str, type] = {"AnnualRevenue": float, "NumberOfEmployees": int}
@@ -91,9 +111,12 @@ READABLE: Mapping[str, frozenset[str]] = {
     "Contact": WRITABLE["Contact"] | {*_SYSTEM, "LastActivityDate", "MasterRecordId"},
     "Account": WRITABLE["Account"] | {*_SYSTEM, "MasterRecordId"},
     "Note": WRITABLE["Note"] | set(_SYSTEM),
+    "Event": WRITABLE["Event"] | set(_SYSTEM),
     "User": frozenset({"Id", "Name", "Email", "IsActive", "UserType", "CreatedDate", "SystemModstamp"}),
 }
 """Fields a query or retrieve may name."""
+EVENT_TIMES = ("StartDateTime", "EndDateTime")
+SHOW_AS = frozenset({"Busy", "OutOfOffice", "Free"})
 
 
 class OrgError(Exception):
@@ -189,6 +212,8 @@ class Org:
             self._check_values(sobject, values, creating=True)
             if sobject == "Note":
                 self.live(str(values["ParentId"]), None)
+            if sobject == "Event":
+                values = self._event_values(values, {})
             row = self._new_row(sobject, values)
             self._rows[row["Id"]] = row
             return str(row["Id"])
@@ -220,6 +245,8 @@ class Org:
             if unmodified_since is not None and _parse_stamp(row["LastModifiedDate"]) > unmodified_since:
                 raise OrgError(412, "PRECONDITION_FAILED", "The requested record was modified since")
             self._check_values(row["attributes"]["type"], values, creating=False)
+            if row["attributes"]["type"] == "Event":
+                values = self._event_values(values, row)
             row.update(values)
             self._touch(row)
 
@@ -271,10 +298,11 @@ class Org:
                 victim["MasterRecordId"] = master_id
                 self._touch(victim)
                 for row in self._rows.values():
-                    if row.get("ParentId") == victim["Id"] and not row.get("IsDeleted"):
-                        row["ParentId"] = master_id
-                        self._touch(row)
-                        moved.append(str(row["Id"]))
+                    for link in ("ParentId", "WhoId", "WhatId"):  # Notes, and Events' Who/What
+                        if row.get(link) == victim["Id"] and not row.get("IsDeleted"):
+                            row[link] = master_id
+                            self._touch(row)
+                            moved.append(str(row["Id"]))
             return Merged(master_id, [str(v["Id"]) for v in victims], moved)
 
     # -- internals -----------------------------------------------------------------------
@@ -325,6 +353,40 @@ class Org:
         if missing:
             raise OrgError(400, "REQUIRED_FIELD_MISSING", f"Required fields are missing: {missing}", missing)
 
+    def _event_values(self, values: Mapping[str, Any], row: Mapping[str, Any]) -> dict[str, Any]:
+        """An Event's values with its times in Salesforce's shape, or the error Salesforce answers."""
+        checked = dict(values)
+        for name in EVENT_TIMES:
+            if checked.get(name) is not None:
+                checked[name] = _event_time(name, checked[name])
+        start, end = (checked.get(name, row.get(name)) for name in EVENT_TIMES)
+        if start is not None and end is not None and _parse_stamp(end) < _parse_stamp(start):
+            raise OrgError(
+                400,
+                "FIELD_INTEGRITY_EXCEPTION",
+                "End Date Time cannot be before Start Date Time",
+                ["EndDateTime"],
+            )
+        if checked.get("ShowAs") is not None and checked["ShowAs"] not in SHOW_AS:
+            raise OrgError(
+                400,
+                "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                f"Show Time As: bad value: {checked['ShowAs']}",
+            )
+        for name, allowed in (("WhoId", ("Lead", "Contact")), ("WhatId", ("Account",))):
+            if checked.get(name) is not None and not self._event_target(str(checked[name]), allowed):
+                raise OrgError(400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", [name])
+        return checked
+
+    def _event_target(self, record_id: str, allowed: tuple[str, ...]) -> bool:
+        target = self._rows.get(record_id)
+        return (
+            target is not None
+            and target["attributes"]["type"] in allowed
+            and not target.get("IsDeleted")
+            and not target.get("IsConverted")
+        )
+
     def _check_owner(self, owner_id: Any) -> None:
         user = self._rows.get(str(owner_id))
         if user is None or user["attributes"]["type"] != "User":
@@ -337,3 +399,16 @@ class Org:
 
 def _parse_stamp(value: str) -> datetime:
     return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z")
+
+
+def _event_time(name: str, value: Any) -> str:
+    """An ISO 8601 datetime as Salesforce stores an Event's: UTC, whole seconds."""
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise OrgError(
+            400, "JSON_PARSER_ERROR", f"Cannot deserialize instance of datetime from {value!r}", [name]
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime(STAMP_FORMAT)

@@ -8,7 +8,7 @@ import pytest
 
 from agent.llm.prompt import DATA_CLOSE, DATA_OPEN, batch_message, data_block, system_blocks
 from agent.llm.tools import kind_of_tool, tool_definitions
-from agent.models import ACTION_KINDS
+from agent.models import PLANNER_KINDS
 
 
 @pytest.mark.parametrize(
@@ -35,10 +35,11 @@ def test_the_system_prompt_and_the_last_tool_are_cached() -> None:
     assert sum("cache_control" in t for t in tools) == 1
 
 
-def test_there_is_one_proposal_tool_per_action_kind() -> None:
+def test_there_is_one_proposal_tool_per_planner_kind_and_none_books_meetings() -> None:
     names = {t["name"] for t in tool_definitions()}
 
-    assert {kind_of_tool(n) for n in names} - {None} == set(ACTION_KINDS)
+    assert {kind_of_tool(n) for n in names} - {None} == set(PLANNER_KINDS)
+    assert kind_of_tool("propose_book_meeting") is None
     assert kind_of_tool("propose_teleport") is None
     assert kind_of_tool("get_record") is None
 

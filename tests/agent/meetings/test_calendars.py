@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from agent.errors import CalendarFeedError
+from agent.meetings import calendars as calendars_module
 from agent.meetings.calendars import FeedCalendars, NoCalendars, calendar_sources, fetch_feed, redact
 from agent.routing import parse_routing_text
 from tests.agent.meetings.support import DATA, LONDON, NEW_YORK, at, utc
@@ -133,6 +134,28 @@ def test_one_read_serves_busy_times_and_days_off_until_it_is_too_old(tmp_path: P
     calendars.busy("OA", START, END, LONDON)
 
     assert fetched == ["https://cal.example/ann.ics"] * 2  # webcal:// is fetched as https://
+
+
+def test_a_feed_read_again_is_parsed_again_only_when_it_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parsed: list[bytes] = []
+    real = calendars_module.parse_feed
+
+    def counting(feed: bytes | str) -> object:
+        parsed.append(feed if isinstance(feed, bytes) else feed.encode())
+        return real(feed)
+
+    monkeypatch.setattr(calendars_module, "parse_feed", counting)
+    (tmp_path / "ann.ics").write_text(WEEKLY)
+    calendars = FeedCalendars({"OA": "ann.ics"}, base=tmp_path, max_age_seconds=0)
+
+    first = calendars.busy("OA", START, END, LONDON)
+    assert calendars.busy("OA", START, END, LONDON) == first  # read again, same bytes: not parsed again
+    (tmp_path / "ann.ics").write_text(WEEKLY.replace("UID:weekly@", "UID:weekly-renamed@"))
+    assert calendars.busy("OA", START, END, LONDON) == first
+
+    assert len(parsed) == 2
 
 
 def test_a_missing_feed_file_names_the_owner_and_the_file(tmp_path: Path) -> None:
