@@ -8,6 +8,8 @@ at click time, never trusted from Slack.
 
 from __future__ import annotations
 
+import re
+
 # Buttons and checkboxes on approval cards (messages). Prefix: ``approval_``.
 ACTION_APPROVE = "approval_approve"
 ACTION_REJECT = "approval_reject"
@@ -41,3 +43,20 @@ BLOCK_BULK_ITEMS = "bulk_items"
 # App Home. Prefix: ``home_``.
 HOME_REFRESH = "home_refresh"
 """Button that re-renders the Home tab."""
+
+# Booked meetings' messages and modals. Prefix: ``meeting_``. A button's ``value`` is the
+# meeting id and nothing else; a modal's ``private_metadata`` is a small JSON object naming
+# the meeting (and, for Reschedule, the revision it showed). Everything is re-read from the
+# database when the click or the submission arrives.
+ACTION_RESCHEDULE = "meeting_reschedule"
+ACTION_CANCEL = "meeting_cancel"
+VIEW_RESCHEDULE = "meeting_reschedule_modal"
+VIEW_CANCEL = "meeting_cancel_modal"
+BLOCK_SLOT = "meeting_slot"
+INPUT_SLOT = "meeting_slot_input"
+"""Radio buttons; each option's value is a start time, ``2026-12-01T15:00Z`` (UTC)."""
+BLOCK_CANCEL_REASON = "meeting_cancel_reason"
+INPUT_CANCEL_REASON = "meeting_cancel_reason_input"
+
+MEETING_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}")
+"""What a meeting id may look like; anything else in a payload is refused before any lookup."""

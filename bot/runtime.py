@@ -18,9 +18,8 @@ from bot.blocks import CardContext
 from bot.blocks.card import no_record_url
 from bot.container import Services, build_services
 from bot.directory import SlackGroupDirectory
-from bot.inbox import InboxConsumer, InboxWriter, Task
+from bot.inbox import InboxConsumer, InboxWriter
 from bot.jobs import build_scheduler
-from bot.listeners.meetings import MeetingActions
 from bot.meeting_notifier import MeetingMessages, use_slack_for_meetings
 from bot.notifier import CardSync, WakeNotifier
 from bot.nudges import nudge_for
@@ -170,7 +169,7 @@ def build_runtime(
     runtime.consumer = InboxConsumer(
         services.database,
         services.clock,
-        _all_tasks(runtime),
+        build_tasks(runtime),
         holder=services.worker.worker_id,
         poll_interval=min(poll_interval, 0.25),
     )
@@ -187,17 +186,6 @@ def build_runtime(
         poll_interval=poll_interval,
     )
     return runtime
-
-
-def _all_tasks(runtime: SlackRuntime) -> dict[str, Task]:
-    """``bot.tasks``' table and the booking messages' tasks (kept here: ``bot/tasks.py`` was not
-    part of the meetings change)."""
-    tasks = build_tasks(runtime)
-    for name, task in MeetingActions(runtime).tasks().items():
-        if name in tasks:
-            raise ValueError(f"two listeners define the task {name!r}")
-        tasks[name] = task
-    return tasks
 
 
 def approvals_channel(settings: Settings, services: Services) -> str:

@@ -8,6 +8,7 @@ from bot.inbox import Task
 from bot.listeners.actions import ApprovalActions
 from bot.listeners.commands import Commands
 from bot.listeners.home import Home
+from bot.listeners.meetings import MeetingActions
 from bot.listeners.views import ApprovalViews
 
 if TYPE_CHECKING:
@@ -17,7 +18,14 @@ if TYPE_CHECKING:
 def build_tasks(runtime: SlackRuntime) -> dict[str, Task]:
     """The task table; two listeners claiming one name is a programming error."""
     tasks: dict[str, Task] = {}
-    for listeners in (ApprovalActions(runtime), ApprovalViews(runtime), Commands(runtime), Home(runtime)):
+    listeners_of = (
+        ApprovalActions(runtime),
+        ApprovalViews(runtime),
+        Commands(runtime),
+        Home(runtime),
+        MeetingActions(runtime),
+    )
+    for listeners in listeners_of:
         for name, task in listeners.tasks().items():
             if name in tasks:
                 raise ValueError(f"two listeners define the task {name!r}")

@@ -30,7 +30,7 @@ from slack_sdk.models.views import View
 from agent.meetings.bookings import Booking
 from agent.meetings.slots import Slot
 from agent.models import MeetingPlan
-from bot.blocks import meeting_ids as ids
+from bot import ids
 from bot.blocks.card import CardContext, Message, mrkdwn, text_sections
 from bot.blocks.limits import (
     HEADER_TEXT_MAX,

@@ -26,7 +26,7 @@ from agent.errors import (
 )
 from agent.meetings.bookings import Booking
 from agent.meetings.service import MeetingService
-from bot.blocks import meeting_ids as ids
+from bot import ids
 from bot.blocks.meeting import (
     both_spans,
     build_cancel_modal,

@@ -9,7 +9,6 @@ from typing import Any
 from slack_bolt import Respond
 
 from bot import ids
-from bot.blocks import meeting_ids
 
 
 def user_id(body: Mapping[str, Any]) -> str:
@@ -90,7 +89,7 @@ def responder(task: Mapping[str, Any]) -> Respond:
 def meeting_value(body: Mapping[str, Any]) -> str | None:
     """The clicked button's meeting id, or ``None`` when the value is not one (forged, or garbled)."""
     value = action_value(body)
-    return value if meeting_ids.MEETING_ID.fullmatch(value) else None
+    return value if ids.MEETING_ID.fullmatch(value) else None
 
 
 def meeting_metadata(view: Mapping[str, Any]) -> tuple[str, int | None] | None:
@@ -103,7 +102,7 @@ def meeting_metadata(view: Mapping[str, Any]) -> tuple[str, int | None] | None:
     if not isinstance(data, dict):
         return None
     meeting, revision = data.get("meeting"), data.get("revision")
-    if not isinstance(meeting, str) or not meeting_ids.MEETING_ID.fullmatch(meeting):
+    if not isinstance(meeting, str) or not ids.MEETING_ID.fullmatch(meeting):
         return None
     if revision is not None and (not isinstance(revision, int) or isinstance(revision, bool)):
         return None

@@ -19,8 +19,7 @@ import pytest
 
 from agent.meetings.bookings import Booking
 from agent.models import Owner, Record
-from bot import ids as approval_ids
-from bot.blocks import meeting_ids as ids
+from bot import ids
 from tests.support.slack_requests import block_action_body
 from tests.support.slack_stack import SlackStack, running_slack
 from tests.support.stack import APPROVER
@@ -230,18 +229,18 @@ def test_inbound_lead_is_routed_then_booked_or_sent_for_approval_and_the_card_is
     assert approval.id in answer
     eventually(lambda: slack.approvals.get(approval.id).slack_ts is not None, what="the approval card")
     card = slack.fake.messages(CHANNEL)[str(slack.approvals.get(approval.id).slack_ts)]
-    assert approval_ids.ACTION_APPROVE in _action_ids(card)
+    assert ids.ACTION_APPROVE in _action_ids(card)
     card_text = _text(card)
     assert "Mon 30 Nov 12:00-12:30 America/New_York" in card_text  # Ann's time and Jane's: both New York
     assert "Other free slots" in card_text
     assert len(_bookings(slack)) == 1
 
-    assert slack.click(approval_ids.ACTION_APPROVE, approval.id, APPROVER) == 200
+    assert slack.click(ids.ACTION_APPROVE, approval.id, APPROVER) == 200
 
     eventually(lambda: slack.approvals.get(approval.id).status == "executed", what="the booking")
     eventually(lambda: slack.approvals.cards_to_sync() == [], what="the card update")
     card = slack.fake.messages(CHANNEL)[str(slack.approvals.get(approval.id).slack_ts)]
-    assert approval_ids.ACTION_APPROVE not in _action_ids(card)
+    assert ids.ACTION_APPROVE not in _action_ids(card)
     assert "the meeting is booked" in _text(card)
     (second,) = [b for b in _bookings(slack) if b.lead_id == big.id]
     assert second.status == "booked"
